@@ -1,0 +1,126 @@
+/**
+ * `connect(database, options)`: opens a connection. In Node, Deno and edge
+ * runtimes the engine runs in-process; a path opens on the durable file
+ * storage, ':memory:' on a private in-memory database, a `file:` URI honours
+ * `mode=ro|rw|rwc|memory`.
+ */
+import { Engine } from '../worker/engine.js';
+import { Connection, LEGACY_TRANSACTION_CONTROL, checkIsolationLevel, type AutocommitMode, type IsolationLevel } from './connection.js';
+import { NotSupportedError, ProgrammingError, translate } from './errors.js';
+
+export type HeliosMode = 'embedded' | 'server' | 'hybrid';
+
+export interface ConnectOptions {
+  /** Seconds a statement waits for a lock before 'database is locked' (default 5.0). */
+  timeout?: number;
+  /** PARSE_DECLTYPES | PARSE_COLNAMES: apply registered converters. */
+  detect_types?: number;
+  /** '' / 'DEFERRED' (default), 'IMMEDIATE', 'EXCLUSIVE', or null for no implicit transactions. */
+  isolation_level?: IsolationLevel | 'deferred' | 'immediate' | 'exclusive' | null;
+  /** Accepted for compatibility; JS connections are not shared between threads. */
+  check_same_thread?: boolean;
+  /** A Connection subclass to instantiate. */
+  factory?: new (...args: ConstructorParameters<typeof Connection>) => Connection;
+  /** Size of the statement cache (default 128). */
+  cached_statements?: number;
+  /** Interpret `database` as a `file:` URI. Strings starting with 'file:' are always URIs. */
+  uri?: boolean;
+  /** true, false, or LEGACY_TRANSACTION_CONTROL (default). */
+  autocommit?: AutocommitMode;
+  /** Product features, refused with NotSupportedError until they exist. */
+  enable_vector_search?: boolean;
+  enable_time_travel?: boolean;
+  enable_branching?: boolean;
+  encryption_key?: string | Uint8Array | null;
+  heliosdb_mode?: HeliosMode;
+}
+
+function refuseUnbuilt(options: ConnectOptions): void {
+  const unbuilt: Array<[keyof ConnectOptions, string]> = [
+    ['enable_vector_search', 'vector search'],
+    ['enable_time_travel', 'time travel'],
+    ['enable_branching', 'branching'],
+  ];
+  for (const [key, what] of unbuilt) {
+    if (options[key]) throw new NotSupportedError(`${key}: ${what} is not available in this version of heliosdb-nano`);
+  }
+  if (options.encryption_key !== undefined && options.encryption_key !== null) {
+    throw new NotSupportedError('encryption_key: encryption at rest is not available in this version of heliosdb-nano');
+  }
+  const mode = options.heliosdb_mode ?? 'embedded';
+  if (mode !== 'embedded') {
+    if (mode === 'server' || mode === 'hybrid') {
+      throw new NotSupportedError(`heliosdb_mode '${mode}': the server is not available in this version of heliosdb-nano`);
+    }
+    throw new ProgrammingError(`heliosdb_mode must be 'embedded', 'server' or 'hybrid', not '${String(mode)}'`);
+  }
+}
+
+function databaseName(database: unknown): string {
+  if (typeof database === 'string') return database;
+  if (database instanceof URL) {
+    if (database.protocol !== 'file:') throw new ProgrammingError(`unsupported database URL scheme '${database.protocol}'`);
+    return decodeURIComponent(database.pathname);
+  }
+  throw new ProgrammingError('database must be a string or a file URL');
+}
+
+/**
+ * Opens a connection.
+ *
+ * @example
+ * ```ts
+ * import * as sqlite3 from 'heliosdb-nano';
+ * await using conn = await sqlite3.connect('app.db');
+ * await conn.execute('CREATE TABLE IF NOT EXISTS t(x)');
+ * await conn.execute('INSERT INTO t VALUES (?)', [42]);
+ * await conn.commit();
+ * const cur = await conn.execute('SELECT x FROM t');
+ * console.log(await cur.fetchall());
+ * ```
+ */
+export async function connect(database: string | URL, options: ConnectOptions = {}): Promise<Connection> {
+  if (options === null || typeof options !== 'object') throw new ProgrammingError('options must be an object');
+  const name = databaseName(database);
+  refuseUnbuilt(options);
+  const isolationLevel = checkIsolationLevel(options.isolation_level === undefined ? '' : options.isolation_level);
+  const autocommit = options.autocommit ?? LEGACY_TRANSACTION_CONTROL;
+  if (autocommit !== true && autocommit !== false && autocommit !== LEGACY_TRANSACTION_CONTROL) {
+    throw new ProgrammingError('autocommit must be True, False, or sqlite3.LEGACY_TRANSACTION_CONTROL');
+  }
+  const timeout = options.timeout ?? 5.0;
+  if (typeof timeout !== 'number' || !(timeout >= 0)) throw new ProgrammingError('timeout must be a non-negative number of seconds');
+  const cached = options.cached_statements ?? 128;
+  if (!Number.isInteger(cached) || cached < 0) throw new ProgrammingError('cached_statements must be a non-negative integer');
+  const detectTypes = options.detect_types ?? 0;
+  if (!Number.isInteger(detectTypes) || detectTypes < 0) throw new ProgrammingError('detect_types must be a non-negative integer');
+  const engine = await Engine.shared();
+  const session = await translate(() =>
+    engine.open(name, {
+      uri: options.uri === true || name.startsWith('file:'),
+      timeoutMs: timeout * 1000,
+      cachedStatements: cached,
+      reportCallbackError,
+    }),
+  );
+  const Factory = options.factory ?? Connection;
+  const conn = new Factory(session, { database: name, isolationLevel, autocommit, detectTypes });
+  if (!(conn instanceof Connection)) {
+    session.close();
+    throw new ProgrammingError('factory must be a Connection subclass');
+  }
+  conn._absorbState(session.state());
+  await conn._open();
+  return conn;
+}
+
+let callbackTracebacks = false;
+
+/** Print exceptions raised in user callbacks (functions, aggregates, authorizer…) to the console. */
+export function enable_callback_tracebacks(flag: boolean): void {
+  callbackTracebacks = !!flag;
+}
+
+function reportCallbackError(e: unknown): void {
+  if (callbackTracebacks) console.error('Exception in user-defined callback:', e);
+}

@@ -1,0 +1,180 @@
+/**
+ * The engine: one loaded SQLite module, its storage VFSes, and every session
+ * (logical connection) open on it. In Node, Deno and edge runtimes it runs in
+ * the caller's process; in browsers it runs inside the dedicated worker.
+ */
+import type { StorageBackend } from '../vfs/backend.js';
+import { MemoryBackend } from '../vfs/memory-backend.js';
+import { registerVfs, type RegisteredVfs } from '../vfs/sqlite-vfs.js';
+import type { CallbackErrorReporter } from './callbacks.js';
+import { EngineError, kindForCode, RC } from './engine-error.js';
+import { Session, type SessionHost } from './session.js';
+import { loadSqlite, rawExports, type Ptr, type RawExports, type Sqlite3Static } from './sqlite-module.js';
+import { WasmMemory } from './wasm-memory.js';
+
+const SQLITE_OPEN_READONLY = 0x00000001;
+const SQLITE_OPEN_READWRITE = 0x00000002;
+const SQLITE_OPEN_CREATE = 0x00000004;
+const SQLITE_OPEN_URI = 0x00000040;
+const SQLITE_OPEN_EXRESCODE = 0x02000000;
+const SQLITE_DBCONFIG_DQS_DML = 1013;
+const SQLITE_DBCONFIG_DQS_DDL = 1014;
+
+/** How long a parked statement sleeps before re-checking, when no lock release woke it. */
+const POLL_MS = 25;
+
+export interface OpenOptions {
+  /** Interpret `database` as a `file:` URI (mode=ro|rw|rwc|memory, vfs=…). */
+  readonly uri?: boolean;
+  /** Milliseconds a statement may wait for a lock (the connection's `timeout`). */
+  readonly timeoutMs?: number;
+  readonly cachedStatements?: number;
+  readonly reportCallbackError?: CallbackErrorReporter;
+}
+
+/** Which storage a path is opened on. */
+export type StorageKind = 'memory' | 'node';
+
+export class Engine implements SessionHost {
+  readonly raw: RawExports;
+  readonly mem: WasmMemory;
+  private readonly sessions = new Set<Session>();
+  private readonly vfses = new Map<StorageKind, RegisteredVfs>();
+  private waiters: Array<() => void> = [];
+
+  private constructor(readonly sqlite3: Sqlite3Static) {
+    this.raw = rawExports(sqlite3);
+    this.mem = new WasmMemory(sqlite3.wasm, this.raw);
+  }
+
+  /** Creates an engine on the (shared, once-loaded) SQLite module. */
+  static async create(): Promise<Engine> {
+    const engine = new Engine(await loadSqlite());
+    await engine.registerDefaultStorage();
+    return engine;
+  }
+
+  private static sharedEngine: Promise<Engine> | undefined;
+
+  /** The process-wide engine used by `connect()`. */
+  static shared(): Promise<Engine> {
+    Engine.sharedEngine ??= Engine.create();
+    return Engine.sharedEngine;
+  }
+
+  private async registerDefaultStorage(): Promise<void> {
+    this.addStorage('memory', new MemoryBackend());
+    if (isNode()) {
+      const { NodeBackend } = await import('../vfs/node-backend.js');
+      this.addStorage('node', new NodeBackend());
+    }
+  }
+
+  private addStorage(kind: StorageKind, backend: StorageBackend): void {
+    const vfs = registerVfs(this.sqlite3, `heliosdb-${kind}`, backend);
+    vfs.onLockReleased(() => this.wake());
+    this.vfses.set(kind, vfs);
+  }
+
+  /** The storage a plain path opens on in this runtime. */
+  get defaultStorage(): StorageKind {
+    return this.vfses.has('node') ? 'node' : 'memory';
+  }
+
+  private wake(): void {
+    if (this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    queueMicrotask(() => {
+      for (const w of waiters) w();
+    });
+  }
+
+  waitForUnlock(deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const delay = Math.max(0, Math.min(POLL_MS, deadline - Date.now()));
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve();
+      }, delay);
+      this.waiters.push(done);
+    });
+  }
+
+  forget(session: Session): void {
+    this.sessions.delete(session);
+    // A closed handle releases its locks.
+    this.wake();
+  }
+
+  /** Opens a session on `database` (':memory:', a path, or a `file:` URI). */
+  open(database: string, options: OpenOptions = {}): Session {
+    const raw = this.raw;
+    const memory = database === ':memory:' || database === '';
+    let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE;
+    if (options.uri) flags |= SQLITE_OPEN_URI;
+    const vfsName = memory ? null : this.vfses.get(this.defaultStorage)?.name ?? null;
+    const zName = this.mem.allocCString(memory ? ':memory:' : database);
+    const zVfs = vfsName ? this.mem.allocCString(vfsName) : 0;
+    const ppDb = raw.sqlite3_malloc(8);
+    let db: Ptr = 0;
+    try {
+      new Int32Array(this.mem.heap().buffer)[ppDb >> 2] = 0;
+      const rc = raw.sqlite3_open_v2(zName, ppDb, flags, zVfs);
+      db = new Int32Array(this.mem.heap().buffer)[ppDb >> 2];
+      if (rc !== RC.OK) {
+        const detail = this.lastStorageError();
+        const msg = (db ? this.mem.cstr(raw.sqlite3_errmsg(db)) : null) ?? 'unable to open database file';
+        const ext = db ? raw.sqlite3_extended_errcode(db) : rc;
+        if (db) raw.sqlite3_close_v2(db);
+        throw new EngineError({
+          kind: kindForCode(rc),
+          message: detail ? `${msg}: ${detail}` : msg,
+          sqliteCode: ext,
+          sqliteName: (this.sqlite3.capi as unknown as { sqlite3_js_rc_str(rc: number): string }).sqlite3_js_rc_str(ext),
+        });
+      }
+    } finally {
+      raw.sqlite3_free(ppDb);
+      raw.sqlite3_free(zName);
+      if (zVfs) raw.sqlite3_free(zVfs);
+    }
+    raw.sqlite3_extended_result_codes(db, 1);
+    // Match stock SQLite builds, which accept double-quoted string literals.
+    const dbConfig = (this.sqlite3.capi as unknown as { sqlite3_db_config(db: Ptr, op: number, v: number, out: number): number })
+      .sqlite3_db_config;
+    dbConfig(db, SQLITE_DBCONFIG_DQS_DML, 1, 0);
+    dbConfig(db, SQLITE_DBCONFIG_DQS_DDL, 1, 0);
+    const session = new Session(this, db, database, {
+      timeoutMs: options.timeoutMs ?? 5000,
+      cachedStatements: options.cachedStatements ?? 128,
+      reportCallbackError: options.reportCallbackError ?? (() => undefined),
+    });
+    // Stock SQLite leaves recursive triggers off; this build turns them on by default.
+    session.execSimple('PRAGMA recursive_triggers = OFF');
+    this.sessions.add(session);
+    return session;
+  }
+
+  private lastStorageError(): string | undefined {
+    for (const vfs of this.vfses.values()) {
+      const e = vfs.takeLastError();
+      if (e) return e.message;
+    }
+    return undefined;
+  }
+
+  /** Number of open sessions. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+}
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string';
+}

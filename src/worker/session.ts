@@ -1,0 +1,628 @@
+/**
+ * A session: one logical connection's SQLite handle inside the engine.
+ *
+ * It executes statements and hands rows back in batches (the first batch rides
+ * on the execute result, so a point query is one round trip), keeps a statement
+ * cache, and turns SQLite errors into classified `EngineError`s. A statement
+ * that meets SQLITE_BUSY is parked and retried when a lock is released, until
+ * the connection's timeout runs out; users never see a spurious busy error.
+ */
+import {
+  CallbackRegistry,
+  type AggregateClass,
+  type Authorizer,
+  type CallbackErrorReporter,
+  type Collation,
+  type ProgressHandler,
+  type ScalarFunction,
+  type TraceCallback,
+  type WindowClass,
+} from './callbacks.js';
+import { EngineError, kindForCode, programmingError, RC } from './engine-error.js';
+import type { SessionPort } from './session-port.js';
+import type { Ptr, RawExports, Sqlite3Static } from './sqlite-module.js';
+import { Statement, StatementCache } from './statement.js';
+import { bindParams, COL_CONVERT, COL_PLAIN, COL_TEXT_BYTES, readRow, type BindParams, type Cell } from './values.js';
+import type { WasmMemory } from './wasm-memory.js';
+
+export interface ColumnInfo {
+  readonly name: string;
+  readonly decltype: string | null;
+}
+
+/** State the API mirrors after every call, so its property getters stay synchronous. */
+export interface SessionState {
+  readonly inTransaction: boolean;
+  readonly totalChanges: number;
+}
+
+export interface ExecOptions {
+  /** Rows to return with the result; the rest are read with `fetch`. Default 256. */
+  readonly batch?: number;
+  /** Statement to run first when the connection is in autocommit mode and the statement is DML. */
+  readonly implicitBegin?: string | null;
+  /** Return TEXT values as bytes (text_factory other than str). */
+  readonly textAsBytes?: boolean;
+  /** PARSE_DECLTYPES (1) | PARSE_COLNAMES (2). */
+  readonly detectTypes?: number;
+  /** Registered converter names, upper-cased. */
+  readonly converterNames?: readonly string[];
+}
+
+export interface ExecResult extends SessionState {
+  /** Non-zero while more rows remain to fetch. */
+  readonly cursorId: number;
+  /** Column names and declared types; null for statements without result columns. */
+  readonly columns: readonly ColumnInfo[] | null;
+  /** Converter name per column (upper-cased), when types are detected. */
+  readonly converters: readonly (string | null)[] | null;
+  readonly rows: Cell[][];
+  /** Changed rows for DML once the statement is done, else -1. */
+  readonly rowcount: number;
+  readonly lastrowid: number | bigint;
+  readonly isDml: boolean;
+}
+
+export interface FetchResult extends SessionState {
+  readonly rows: Cell[][];
+  readonly done: boolean;
+  /** Changed rows for DML once the statement is done, else -1. */
+  readonly rowcount: number;
+}
+
+export interface BackupOptions {
+  readonly pages: number;
+  readonly name: string;
+  /** Milliseconds to wait when the source is busy. */
+  readonly sleepMs: number;
+  readonly progress?: (status: number, remaining: number, total: number) => unknown;
+}
+
+/** What a session needs from its engine. */
+export interface SessionHost {
+  readonly sqlite3: Sqlite3Static;
+  readonly raw: RawExports;
+  readonly mem: WasmMemory;
+  /** Resolves when some lock was released, or after a short poll interval. */
+  waitForUnlock(deadline: number): Promise<void>;
+  /** Called when the session closes. */
+  forget(session: Session): void;
+}
+
+export const PARSE_DECLTYPES = 1;
+export const PARSE_COLNAMES = 2;
+
+interface OpenCursor {
+  readonly st: Statement;
+  readonly ncol: number;
+  readonly modes: Uint8Array | null;
+}
+
+interface BackupExports extends RawExports {
+  sqlite3_backup_init(dest: Ptr, zDest: Ptr, src: Ptr, zSrc: Ptr): Ptr;
+  sqlite3_backup_step(b: Ptr, n: number): number;
+  sqlite3_backup_remaining(b: Ptr): number;
+  sqlite3_backup_pagecount(b: Ptr): number;
+  sqlite3_backup_finish(b: Ptr): number;
+  sqlite3_serialize(db: Ptr, zSchema: Ptr, piSize: Ptr, flags: number): Ptr;
+  sqlite3_deserialize(db: Ptr, zSchema: Ptr, pData: Ptr, szDb: bigint, szBuf: bigint, flags: number): number;
+  sqlite3_malloc64(n: bigint): Ptr;
+}
+
+const SQLITE_DESERIALIZE_FREEONCLOSE = 1;
+const SQLITE_DESERIALIZE_RESIZEABLE = 2;
+const DEFAULT_BATCH = 256;
+
+function isBusy(e: unknown): boolean {
+  return e instanceof EngineError && e.sqliteCode !== undefined && ((e.sqliteCode & 0xff) === RC.BUSY);
+}
+
+export class Session implements SessionPort {
+  private db: Ptr;
+  private readonly raw: RawExports;
+  private readonly mem: WasmMemory;
+  private readonly cache: StatementCache;
+  private readonly cursors = new Map<number, OpenCursor>();
+  private nextCursorId = 1;
+  readonly callbacks: CallbackRegistry;
+  /** Milliseconds a statement may wait for a lock before 'database is locked'. */
+  timeoutMs: number;
+
+  constructor(
+    private readonly host: SessionHost,
+    db: Ptr,
+    readonly filename: string,
+    options: { timeoutMs: number; cachedStatements: number; reportCallbackError: CallbackErrorReporter },
+  ) {
+    this.db = db;
+    this.raw = host.raw;
+    this.mem = host.mem;
+    this.timeoutMs = options.timeoutMs;
+    this.cache = new StatementCache(this.raw, this.mem, () => this.db, options.cachedStatements, (rc) => this.error(rc));
+    this.callbacks = new CallbackRegistry(host.sqlite3, this.raw, this.mem, db, options.reportCallbackError);
+  }
+
+  get closed(): boolean {
+    return this.db === 0;
+  }
+
+  /** The raw `sqlite3*` handle (for engine-internal use: backup, hooks). */
+  get handle(): Ptr {
+    this.checkOpen();
+    return this.db;
+  }
+
+  private checkOpen(): void {
+    if (this.db === 0) throw programmingError('Cannot operate on a closed database.');
+  }
+
+  /** Builds the error for result code `rc` from the connection's error state. */
+  error(rc: number): EngineError {
+    const ext = this.db ? this.raw.sqlite3_extended_errcode(this.db) : rc;
+    const code = (ext & 0xff) === (rc & 0xff) ? ext : rc;
+    const message = (this.db ? this.mem.cstr(this.raw.sqlite3_errmsg(this.db)) : null) ?? `SQLite error ${rc}`;
+    return new EngineError({
+      kind: kindForCode(code),
+      message: (code & 0xff) === RC.BUSY ? 'database is locked' : message,
+      sqliteCode: code,
+      sqliteName: this.codeName(code),
+    });
+  }
+
+  private codeName(code: number): string {
+    const f = (this.host.sqlite3.capi as unknown as { sqlite3_js_rc_str(rc: number): string | undefined }).sqlite3_js_rc_str;
+    return f(code) ?? `SQLITE_UNKNOWN_${code}`;
+  }
+
+  state(): SessionState {
+    if (this.db === 0) return { inTransaction: false, totalChanges: 0 };
+    return {
+      inTransaction: this.raw.sqlite3_get_autocommit(this.db) === 0,
+      totalChanges: Number(this.raw.sqlite3_total_changes64(this.db)),
+    };
+  }
+
+  /**
+   * Runs `op` and, while it fails with SQLITE_BUSY, waits for a lock release and
+   * runs it again, until the timeout; then raises 'database is locked'.
+   */
+  private async retryBusy<T>(op: () => T): Promise<T> {
+    try {
+      return op();
+    } catch (e) {
+      if (!isBusy(e)) throw e;
+    }
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      if (Date.now() >= deadline) {
+        throw new EngineError({ kind: 'OperationalError', message: 'database is locked', sqliteCode: RC.BUSY, sqliteName: 'SQLITE_BUSY' });
+      }
+      await this.host.waitForUnlock(deadline);
+      this.checkOpen();
+      try {
+        return op();
+      } catch (e) {
+        if (!isBusy(e)) throw e;
+      }
+    }
+  }
+
+  private columns(st: Statement, ncol: number, opts: ExecOptions): { columns: ColumnInfo[]; converters: (string | null)[] | null } {
+    const raw = this.raw;
+    const detect = opts.detectTypes ?? 0;
+    const columns: ColumnInfo[] = new Array<ColumnInfo>(ncol);
+    const converters: (string | null)[] | null = detect && opts.converterNames?.length ? new Array<string | null>(ncol).fill(null) : null;
+    for (let i = 0; i < ncol; i++) {
+      let name = this.mem.cstr(raw.sqlite3_column_name(st.ptr, i)) ?? '';
+      const decltype = this.mem.cstr(raw.sqlite3_column_decltype(st.ptr, i));
+      if (detect & PARSE_COLNAMES) {
+        const open = name.indexOf('[');
+        if (open >= 0) {
+          const close = name.indexOf(']', open + 1);
+          if (converters && close > open) {
+            const key = name.slice(open + 1, close).toUpperCase();
+            if (opts.converterNames?.includes(key)) converters[i] = key;
+          }
+          name = name.slice(0, open).trimEnd();
+        }
+      }
+      if (converters && converters[i] === null && detect & PARSE_DECLTYPES && decltype) {
+        const key = /^[^\s(]*/.exec(decltype)?.[0].toUpperCase() ?? '';
+        if (opts.converterNames?.includes(key)) converters[i] = key;
+      }
+      columns[i] = { name, decltype };
+    }
+    return { columns, converters };
+  }
+
+  /** Steps up to `max` rows into `rows`; returns true when the statement is done. */
+  private stepRows(st: Statement, ncol: number, modes: Uint8Array | null, max: number, rows: Cell[][]): boolean {
+    const raw = this.raw;
+    for (let n = 0; n < max; n++) {
+      const rc = raw.sqlite3_step(st.ptr);
+      if (rc === RC.ROW) {
+        rows.push(readRow(raw, this.mem, st.ptr, ncol, modes));
+        continue;
+      }
+      if (rc === RC.DONE) return true;
+      const err = this.error(rc);
+      raw.sqlite3_reset(st.ptr);
+      throw err;
+    }
+    return false;
+  }
+
+  /** Executes one statement and returns its first batch of rows. */
+  async execute(sql: string, params: BindParams | undefined, opts: ExecOptions = {}): Promise<ExecResult> {
+    this.checkOpen();
+    const st = this.cache.acquire(sql);
+    if (st === null) return this.emptyResult();
+    let owned = true;
+    try {
+      bindParams(this.raw, this.mem, st.ptr, params);
+      if (opts.implicitBegin && st.isDml && this.raw.sqlite3_get_autocommit(this.db)) {
+        await this.retryBusy(() => this.execSimple(opts.implicitBegin as string));
+      }
+      const ncol = this.raw.sqlite3_column_count(st.ptr);
+      const meta = ncol > 0 ? this.columns(st, ncol, opts) : null;
+      const modes = this.columnModes(ncol, opts, meta?.converters ?? null);
+      const rows: Cell[][] = [];
+      const batch = opts.batch ?? DEFAULT_BATCH;
+      const done = await this.retryBusy(() => {
+        rows.length = 0;
+        return this.stepRows(st, ncol, modes, Math.max(1, batch), rows);
+      });
+      const lastrowid = this.lastInsertRowid();
+      const rowcount = st.isDml && done ? Number(this.raw.sqlite3_changes64(this.db)) : -1;
+      let cursorId = 0;
+      if (!done) {
+        st.inUse = true;
+        cursorId = this.nextCursorId++;
+        this.cursors.set(cursorId, { st, ncol, modes });
+        owned = false;
+      }
+      return {
+        cursorId,
+        columns: meta?.columns ?? null,
+        converters: meta?.converters ?? null,
+        rows,
+        rowcount,
+        lastrowid,
+        isDml: st.isDml,
+        ...this.state(),
+      };
+    } finally {
+      if (owned) this.cache.release(st);
+    }
+  }
+
+  private columnModes(ncol: number, opts: ExecOptions, converters: readonly (string | null)[] | null): Uint8Array | null {
+    if (!opts.textAsBytes && !converters) return null;
+    const out = new Uint8Array(ncol);
+    for (let i = 0; i < ncol; i++) {
+      out[i] = converters?.[i] != null ? COL_CONVERT : opts.textAsBytes ? COL_TEXT_BYTES : COL_PLAIN;
+    }
+    return out;
+  }
+
+  private lastInsertRowid(): number | bigint {
+    const b = this.raw.sqlite3_last_insert_rowid(this.db);
+    return b >= -9007199254740991n && b <= 9007199254740991n ? Number(b) : b;
+  }
+
+  private emptyResult(): ExecResult {
+    return { cursorId: 0, columns: null, converters: null, rows: [], rowcount: -1, lastrowid: this.lastInsertRowid(), isDml: false, ...this.state() };
+  }
+
+  /** Reads up to `n` more rows of an open cursor. */
+  fetch(cursorId: number, n: number): FetchResult {
+    this.checkOpen();
+    const c = this.cursors.get(cursorId);
+    if (!c) return { rows: [], done: true, rowcount: -1, ...this.state() };
+    const rows: Cell[][] = [];
+    let done: boolean;
+    try {
+      done = this.stepRows(c.st, c.ncol, c.modes, Math.max(1, n), rows);
+    } catch (e) {
+      this.closeCursor(cursorId);
+      throw e;
+    }
+    let rowcount = -1;
+    if (done) {
+      if (c.st.isDml) rowcount = Number(this.raw.sqlite3_changes64(this.db));
+      this.closeCursor(cursorId);
+    }
+    return { rows, done, rowcount, ...this.state() };
+  }
+
+  /** Releases an open cursor's statement (resetting it drops its read lock). */
+  closeCursor(cursorId: number): void {
+    const c = this.cursors.get(cursorId);
+    if (!c) return;
+    this.cursors.delete(cursorId);
+    if (this.db !== 0) this.cache.release(c.st);
+  }
+
+  /** Runs one DML statement once per parameter set (the `sqlite3` module's executemany). */
+  async executemany(sql: string, seq: Iterable<BindParams>, opts: ExecOptions = {}): Promise<ExecResult> {
+    this.checkOpen();
+    const st = this.cache.acquire(sql);
+    if (st === null) return this.emptyResult();
+    try {
+      if (!st.isDml) throw programmingError('executemany() can only execute DML statements.');
+      let changes = 0;
+      for (const params of seq) {
+        this.raw.sqlite3_reset(st.ptr);
+        bindParams(this.raw, this.mem, st.ptr, params);
+        if (opts.implicitBegin && this.raw.sqlite3_get_autocommit(this.db)) {
+          await this.retryBusy(() => this.execSimple(opts.implicitBegin as string));
+        }
+        await this.retryBusy(() => {
+          const rc = this.raw.sqlite3_step(st.ptr);
+          if (rc === RC.DONE || rc === RC.ROW) return;
+          const err = this.error(rc);
+          this.raw.sqlite3_reset(st.ptr);
+          throw err;
+        });
+        changes += Number(this.raw.sqlite3_changes64(this.db));
+      }
+      return { ...this.emptyResult(), rowcount: changes, isDml: true };
+    } finally {
+      this.cache.release(st);
+    }
+  }
+
+  /** Runs a statement to completion, discarding rows (BEGIN, COMMIT, PRAGMA…). */
+  execSimple(sql: string): void {
+    this.checkOpen();
+    const st = this.cache.acquire(sql);
+    if (st === null) return;
+    try {
+      for (;;) {
+        const rc = this.raw.sqlite3_step(st.ptr);
+        if (rc === RC.ROW) continue;
+        if (rc === RC.DONE) return;
+        throw this.error(rc);
+      }
+    } finally {
+      this.cache.release(st);
+    }
+  }
+
+  /** Runs every statement of a script, in order, outside the statement cache. */
+  async executescript(script: string): Promise<SessionState> {
+    this.checkOpen();
+    const raw = this.raw;
+    const zScript = this.mem.allocCString(script);
+    const outs = raw.sqlite3_malloc(8);
+    try {
+      const end = zScript + new TextEncoder().encode(script).length;
+      let p = zScript;
+      while (p < end) {
+        const heap32 = new Int32Array(this.mem.heap().buffer);
+        heap32[outs >> 2] = 0;
+        heap32[(outs >> 2) + 1] = 0;
+        const rc = raw.sqlite3_prepare_v3(this.db, p, end - p, 0, outs, outs + 4);
+        const h = new Int32Array(this.mem.heap().buffer);
+        const stmt = h[outs >> 2];
+        const tail = h[(outs >> 2) + 1];
+        if (rc !== RC.OK) throw this.error(rc);
+        if (stmt) {
+          try {
+            await this.retryBusy(() => {
+              for (;;) {
+                const src = raw.sqlite3_step(stmt);
+                if (src === RC.ROW) continue;
+                if (src === RC.DONE) return;
+                const err = this.error(src);
+                raw.sqlite3_reset(stmt);
+                throw err;
+              }
+            });
+          } finally {
+            raw.sqlite3_finalize(stmt);
+          }
+        }
+        if (tail <= p) break;
+        p = tail;
+      }
+    } finally {
+      raw.sqlite3_free(outs);
+      raw.sqlite3_free(zScript);
+    }
+    return this.state();
+  }
+
+  /** Runs a transaction-control statement (waits for locks like any statement). */
+  async control(sql: string): Promise<SessionState> {
+    await this.retryBusy(() => this.execSimple(sql));
+    return this.state();
+  }
+
+  async commit(): Promise<SessionState> {
+    this.checkOpen();
+    if (this.raw.sqlite3_get_autocommit(this.db) === 0) await this.control('COMMIT');
+    return this.state();
+  }
+
+  async rollback(): Promise<SessionState> {
+    this.checkOpen();
+    if (this.raw.sqlite3_get_autocommit(this.db) === 0) {
+      // Open read cursors would keep the rollback from releasing locks; reset them first.
+      for (const id of [...this.cursors.keys()]) this.closeCursor(id);
+      await this.control('ROLLBACK');
+    }
+    return this.state();
+  }
+
+  interrupt(): void {
+    if (this.db !== 0) this.raw.sqlite3_interrupt(this.db);
+  }
+
+  getLimit(category: number): number {
+    this.checkOpen();
+    const v = this.raw.sqlite3_limit(this.db, category, -1);
+    if (v < 0) throw programmingError("'category' is out of bounds");
+    return v;
+  }
+
+  setLimit(category: number, value: number): number {
+    this.checkOpen();
+    const old = this.raw.sqlite3_limit(this.db, category, value);
+    if (old < 0) throw programmingError("'category' is out of bounds");
+    return old;
+  }
+
+  setCachedStatements(n: number): void {
+    this.cache.setCapacity(n);
+  }
+
+  createFunction(name: string, nArg: number, fn: ScalarFunction | null, deterministic: boolean): void {
+    this.checkOpen();
+    this.callbacks.createFunction(name, nArg, fn, deterministic);
+  }
+
+  createAggregate(name: string, nArg: number, cls: AggregateClass | null): void {
+    this.checkOpen();
+    this.callbacks.createAggregate(name, nArg, cls);
+  }
+
+  createWindowFunction(name: string, nArg: number, cls: WindowClass | null): void {
+    this.checkOpen();
+    this.callbacks.createWindowFunction(name, nArg, cls);
+  }
+
+  createCollation(name: string, fn: Collation | null): void {
+    this.checkOpen();
+    this.callbacks.createCollation(name, fn);
+  }
+
+  setAuthorizer(fn: Authorizer | null): void {
+    this.checkOpen();
+    this.callbacks.setAuthorizer(fn);
+  }
+
+  setProgressHandler(fn: ProgressHandler | null, n: number): void {
+    this.checkOpen();
+    this.callbacks.setProgressHandler(fn, n);
+  }
+
+  setTraceCallback(fn: TraceCallback | null): void {
+    this.checkOpen();
+    this.callbacks.setTraceCallback(fn);
+  }
+
+  /** The database `name` as the bytes of a SQLite file. */
+  serialize(name = 'main'): Uint8Array {
+    this.checkOpen();
+    const raw = this.raw as BackupExports;
+    const z = this.mem.allocCString(name);
+    const pSize = raw.sqlite3_malloc(8);
+    try {
+      const p = raw.sqlite3_serialize(this.db, z, pSize, 0);
+      if (!p) {
+        // An empty database serializes to nothing; a missing schema is an error.
+        const size = new BigInt64Array(this.mem.heap().buffer, pSize, 1)[0];
+        if (size === 0n && this.schemaExists(name)) return new Uint8Array(0);
+        throw new EngineError({ kind: 'OperationalError', message: `unable to serialize '${name}'` });
+      }
+      const size = Number(new BigInt64Array(this.mem.heap().buffer, pSize, 1)[0]);
+      const out = this.mem.bytes(p, size);
+      raw.sqlite3_free(p);
+      return out;
+    } finally {
+      raw.sqlite3_free(pSize);
+      raw.sqlite3_free(z);
+    }
+  }
+
+  private schemaExists(name: string): boolean {
+    const r = this.listSchemas();
+    return r.includes(name);
+  }
+
+  private listSchemas(): string[] {
+    const st = this.cache.acquire('PRAGMA database_list');
+    if (!st) return [];
+    const names: string[] = [];
+    try {
+      while (this.raw.sqlite3_step(st.ptr) === RC.ROW) names.push(this.mem.cstr(this.raw.sqlite3_column_text(st.ptr, 1)) ?? '');
+    } finally {
+      this.cache.release(st);
+    }
+    return names;
+  }
+
+  /** Replaces database `name` with the given SQLite file image (held in memory). */
+  deserialize(data: Uint8Array, name = 'main'): SessionState {
+    this.checkOpen();
+    const raw = this.raw as BackupExports;
+    for (const id of [...this.cursors.keys()]) this.closeCursor(id);
+    this.cache.resetAll();
+    const p = raw.sqlite3_malloc64(BigInt(Math.max(1, data.length)));
+    if (!p) throw new EngineError({ kind: 'OperationalError', message: 'out of memory deserializing the database' });
+    this.mem.heap().set(data, p);
+    const z = this.mem.allocCString(name);
+    try {
+      const n = BigInt(data.length);
+      const rc = raw.sqlite3_deserialize(this.db, z, p, n, n, SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE);
+      if (rc !== RC.OK) throw this.error(rc);
+    } finally {
+      raw.sqlite3_free(z);
+    }
+    return this.state();
+  }
+
+  /** Copies database `opts.name` of this session into `target`'s main database. */
+  async backup(targetPort: SessionPort, opts: BackupOptions): Promise<void> {
+    this.checkOpen();
+    if (!(targetPort instanceof Session)) {
+      throw new EngineError({ kind: 'NotSupportedError', message: 'backup target must be a connection of the same engine' });
+    }
+    const target = targetPort;
+    target.checkOpen();
+    const raw = this.raw as BackupExports;
+    const zDest = this.mem.allocCString('main');
+    const zSrc = this.mem.allocCString(opts.name);
+    let b: Ptr;
+    try {
+      b = raw.sqlite3_backup_init(target.db, zDest, this.db, zSrc);
+    } finally {
+      raw.sqlite3_free(zDest);
+      raw.sqlite3_free(zSrc);
+    }
+    if (!b) throw target.error(raw.sqlite3_errcode(target.db));
+    let rc: number = RC.OK;
+    try {
+      const pages = opts.pages === 0 ? -1 : opts.pages;
+      do {
+        rc = raw.sqlite3_backup_step(b, pages);
+        if (opts.progress) {
+          opts.progress(rc, raw.sqlite3_backup_remaining(b), raw.sqlite3_backup_pagecount(b));
+        }
+        if (rc === RC.BUSY || rc === RC.LOCKED) {
+          await new Promise((r) => setTimeout(r, Math.max(0, opts.sleepMs)));
+        } else if (rc === RC.OK) {
+          // Yield between steps so other work on the engine can proceed.
+          await Promise.resolve();
+        }
+      } while (rc === RC.OK || rc === RC.BUSY || rc === RC.LOCKED);
+    } finally {
+      const frc = raw.sqlite3_backup_finish(b);
+      if (rc === RC.DONE && frc !== RC.OK) rc = frc;
+    }
+    if (rc !== RC.DONE) throw target.error(raw.sqlite3_errcode(target.db) || rc);
+  }
+
+  /** Closes the handle; open cursors and cached statements are finalized first. */
+  close(): void {
+    if (this.db === 0) return;
+    for (const id of [...this.cursors.keys()]) this.closeCursor(id);
+    this.cache.clear();
+    this.mem.scratch(0);
+    this.raw.sqlite3_close_v2(this.db);
+    this.db = 0;
+    this.callbacks.dispose();
+    this.host.forget(this);
+  }
+}
