@@ -154,8 +154,6 @@ export class Engine implements SessionHost {
       cachedStatements: options.cachedStatements ?? 128,
       reportCallbackError: options.reportCallbackError ?? (() => undefined),
     });
-    // Stock SQLite leaves recursive triggers off; this build turns them on by default.
-    session.execSimple('PRAGMA recursive_triggers = OFF');
     this.sessions.add(session);
     return session;
   }
