@@ -31,7 +31,7 @@ for (const suite of suites) {
   let files = testFiles(suite.dir);
   if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
   if (files.length === 0) continue;
-  const tap = join(outDir, `${suite.name}.tap`);
+  const tap = join(outDir, `${suite.name}-${process.pid}.tap`);
   const r = spawnSync(
     process.execPath,
     [
