@@ -116,6 +116,15 @@ export class Connection implements AsyncDisposable {
     this._totalChanges = s.totalChanges;
   }
 
+  /**
+   * @internal Re-reads the session's state after a call failed: a failed
+   * statement may still have changed it (its implicit BEGIN ran, earlier rows
+   * of an executemany were written).
+   */
+  async _syncState(): Promise<void> {
+    if (!this._closed) this._absorbState(await this._port.state());
+  }
+
   /** @internal The statement that opens an implicit transaction, or null. */
   _implicitBegin(): string | null {
     if (this._autocommit !== LEGACY_TRANSACTION_CONTROL || this._isolation === null) return null;

@@ -58,6 +58,16 @@ export function adaptParams(params: unknown): BindParams | undefined {
   throw new ProgrammingError('parameters are of unsupported type');
 }
 
+/** Runs an engine call; when it fails, refreshes the connection's mirrored state before rethrowing. */
+async function run<T>(conn: Connection, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await translate(fn);
+  } catch (e) {
+    await conn._syncState();
+    throw e;
+  }
+}
+
 export class Cursor<R = unknown> implements AsyncIterable<R> {
   /** Rows `fetchmany()` returns by default. */
   arraysize = 1;
@@ -130,7 +140,7 @@ export class Cursor<R = unknown> implements AsyncIterable<R> {
     await this.resetStatement();
     const conn = this.connection;
     this.textFactory = conn._textFactoryFn();
-    const r = await translate(() =>
+    const r = await run(conn, () =>
       conn._port.execute(sql, adaptParams(parameters), {
         implicitBegin: conn._implicitBegin(),
         textAsBytes: this.textFactory !== null,
@@ -159,7 +169,7 @@ export class Cursor<R = unknown> implements AsyncIterable<R> {
     } else {
       for (const p of seq_of_parameters) params.push(adaptParams(p) as BindParams);
     }
-    const r = await translate(() => conn._port.executemany(sql, params, { implicitBegin: conn._implicitBegin() }));
+    const r = await run(conn, () => conn._port.executemany(sql, params, { implicitBegin: conn._implicitBegin() }));
     this.absorb(r);
     return this;
   }
@@ -172,7 +182,7 @@ export class Cursor<R = unknown> implements AsyncIterable<R> {
     const conn = this.connection;
     this._description = null;
     this._rowcount = -1;
-    await translate(async () => {
+    await run(conn, async () => {
       if (conn._legacyControl && conn.in_transaction) conn._absorbState(await conn._port.commit());
       conn._absorbState(await conn._port.executescript(sql_script));
     });
@@ -213,7 +223,7 @@ export class Cursor<R = unknown> implements AsyncIterable<R> {
     if (this.pos < this.buffer.length) return true;
     if (!this.cursorId) return false;
     const id = this.cursorId;
-    const f = await translate(() => this.connection._port.fetch(id, Math.max(want, FETCH_BATCH)));
+    const f = await run(this.connection, () => this.connection._port.fetch(id, Math.max(want, FETCH_BATCH)));
     this.absorbFetch(f);
     return this.pos < this.buffer.length;
   }
@@ -296,7 +306,7 @@ export class Cursor<R = unknown> implements AsyncIterable<R> {
     const conn = this.connection;
     const port = conn._port;
     let inserted = 0;
-    await translate(async () => {
+    await run(conn, async () => {
       const outer = !conn.in_transaction;
       conn._absorbState(await port.control(outer ? 'BEGIN IMMEDIATE' : 'SAVEPOINT heliosdb_batch_insert'));
       try {

@@ -78,3 +78,39 @@ export class StorageError extends Error {
     this.code = code;
   }
 }
+
+/** SQLite's file lock levels (NONE 0 … EXCLUSIVE 4). */
+export type LockLevel = 0 | 1 | 2 | 3 | 4;
+
+/** Outcome of a lock request on a self-locking file. */
+export type LockOutcome =
+  /** Granted. */
+  | 'ok'
+  /** Another connection holds a conflicting lock: try again later. */
+  | 'busy'
+  /** The caller's snapshot is older than the latest commit: its transaction must restart. */
+  | 'stale';
+
+/**
+ * A file that arbitrates its own locks, used by layers that wrap a backend
+ * with their own concurrency control (MVCC). The adapter calls these instead
+ * of its lock table, tells the file when SQLite commits, and refuses WAL
+ * shared memory for it (the wrapping layer provides isolation itself).
+ */
+export interface SelfLockingFile extends StorageFile {
+  readonly selfLocking: true;
+  lock(level: LockLevel): LockOutcome;
+  unlock(level: LockLevel): void;
+  /** Whether some other connection holds a RESERVED or higher lock. */
+  reservedByOther(): boolean;
+  /**
+   * SQLite finished committing a write transaction on this file (it sends
+   * SQLITE_FCNTL_COMMIT_PHASETWO, before unlocking). Throws StorageError to
+   * fail the commit.
+   */
+  commitPhaseTwo(): void;
+}
+
+export function isSelfLocking(f: StorageFile): f is SelfLockingFile {
+  return (f as Partial<SelfLockingFile>).selfLocking === true;
+}

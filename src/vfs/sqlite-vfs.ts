@@ -15,7 +15,7 @@
  *   memory and shared by every connection of the same file in this engine.
  */
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { StorageError, type FileKind, type StorageBackend, type StorageFile } from './backend.js';
+import { isSelfLocking, StorageError, type FileKind, type LockLevel, type StorageBackend, type StorageFile } from './backend.js';
 
 /**
  * A VFS registered with SQLite by {@link registerVfs}.
@@ -26,6 +26,8 @@ export interface RegisteredVfs {
   readonly backend: StorageBackend;
   /** The last error a backend threw inside a VFS call for this VFS (for error messages), then cleared. */
   takeLastError(): Error | undefined;
+  /** The storage file behind an open `sqlite3_file*` (from SQLITE_FCNTL_FILE_POINTER). */
+  storageFileOf(pFile: number): StorageFile | undefined;
   /**
    * Subscribe to "some file lock was released or downgraded" (the engine uses it
    * to wake sessions waiting after SQLITE_BUSY). Listeners run in a microtask,
@@ -103,7 +105,7 @@ interface VfsMethods {
 interface VfsInstaller {
   installVfs(options: {
     io: { struct: IoMethodsStruct; methods: IoMethods };
-    vfs: { struct: VfsStruct; methods: VfsMethods; name: string };
+    vfs?: { struct: VfsStruct; methods: VfsMethods; name: string };
   }): unknown;
 }
 
@@ -309,6 +311,8 @@ export function registerVfs(sqlite3: Sqlite3Static, name: string, backend: Stora
     SQLITE_ACCESS_READWRITE,
     SQLITE_ACCESS_READ,
     SQLITE_FCNTL_LOCKSTATE,
+    SQLITE_FCNTL_COMMIT_PHASETWO,
+    SQLITE_BUSY_SNAPSHOT,
     SQLITE_IOCAP_SAFE_APPEND,
     SQLITE_IOCAP_POWERSAFE_OVERWRITE,
   } = capi;
@@ -493,7 +497,18 @@ export function registerVfs(sqlite3: Sqlite3Static, name: string, backend: Stora
 
     xLock(pFile, level) {
       try {
-        return lock(fileOf(pFile), level);
+        const file = fileOf(pFile);
+        const own = file.storage;
+        if (isSelfLocking(own)) {
+          if (file.lock >= level) return SQLITE_OK;
+          const outcome = own.lock(level as LockLevel);
+          if (outcome === 'ok') {
+            file.lock = level;
+            return SQLITE_OK;
+          }
+          return outcome === 'stale' ? SQLITE_BUSY_SNAPSHOT : SQLITE_BUSY;
+        }
+        return lock(file, level);
       } catch (e) {
         return fail(e, SQLITE_IOERR_LOCK);
       }
@@ -501,7 +516,17 @@ export function registerVfs(sqlite3: Sqlite3Static, name: string, backend: Stora
 
     xUnlock(pFile, level) {
       try {
-        unlock(fileOf(pFile), level);
+        const file = fileOf(pFile);
+        const own = file.storage;
+        if (isSelfLocking(own)) {
+          if (file.lock > level) {
+            own.unlock(level as LockLevel);
+            file.lock = level;
+            state.lockReleased();
+          }
+          return SQLITE_OK;
+        }
+        unlock(file, level);
         return SQLITE_OK;
       } catch (e) {
         return fail(e, SQLITE_IOERR_UNLOCK);
@@ -510,7 +535,9 @@ export function registerVfs(sqlite3: Sqlite3Static, name: string, backend: Stora
 
     xCheckReservedLock(pFile, pOut) {
       try {
-        wasm.poke32(pOut, fileOf(pFile).inode.writer !== null ? 1 : 0);
+        const file = fileOf(pFile);
+        const own = file.storage;
+        wasm.poke32(pOut, (isSelfLocking(own) ? own.reservedByOther() || file.lock >= SQLITE_LOCK_RESERVED : file.inode.writer !== null) ? 1 : 0);
         return SQLITE_OK;
       } catch (e) {
         wasm.poke32(pOut, 0);
@@ -522,6 +549,11 @@ export function registerVfs(sqlite3: Sqlite3Static, name: string, backend: Stora
       try {
         if (op === SQLITE_FCNTL_LOCKSTATE) {
           wasm.poke32(pArg, fileOf(pFile).lock);
+          return SQLITE_OK;
+        }
+        if (op === SQLITE_FCNTL_COMMIT_PHASETWO) {
+          const own = fileOf(pFile).storage;
+          if (isSelfLocking(own)) own.commitPhaseTwo();
           return SQLITE_OK;
         }
         return SQLITE_NOTFOUND;
@@ -703,7 +735,8 @@ export function registerVfs(sqlite3: Sqlite3Static, name: string, backend: Stora
         }
         files.set(pFile, { pFile, path, kind, readonly, storage, inode, lock: SQLITE_LOCK_NONE, shm: null });
         const fileStruct = new structs.sqlite3_file(pFile);
-        fileStruct.$pMethods = ioStruct.pointer;
+        // Self-locking (MVCC) files get version-1 methods: no shared memory, so SQLite never switches them to WAL.
+        fileStruct.$pMethods = isSelfLocking(storage) ? ioStructNoShm.pointer : ioStruct.pointer;
         fileStruct.dispose();
         if (pOutFlags) wasm.poke32(pOutFlags, outFlags);
         return SQLITE_OK;
@@ -809,10 +842,16 @@ export function registerVfs(sqlite3: Sqlite3Static, name: string, backend: Stora
     io: { struct: ioStruct, methods: ioMethods },
     vfs: { struct: vfsStruct, methods: vfsMethods, name },
   });
+  const ioStructNoShm = new structs.sqlite3_io_methods();
+  ioStructNoShm.$iVersion = 1;
+  installer.installVfs({ io: { struct: ioStructNoShm, methods: ioMethods } });
 
   return {
     name,
     backend,
+    storageFileOf(pFile) {
+      return files.get(pFile)?.storage;
+    },
     takeLastError() {
       const error = lastError;
       lastError = undefined;

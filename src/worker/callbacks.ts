@@ -113,10 +113,19 @@ export class CallbackRegistry {
     setError(this.raw, this.mem, ctx, message);
   }
 
-  private result(ctx: Ptr, value: unknown, what: string): void {
-    if (!setResult(this.raw, this.mem, ctx, value)) {
-      this.fail(ctx, `user-defined ${what} returned an unsupported type`, new TypeError(`unsupported result ${typeof value}`));
+  /**
+   * Sets the callback's result. A value SQLite cannot store fails the call with
+   * `message`, the one the module uses when the callback raises; an integer beyond
+   * 64 bits is SQLITE_TOOBIG, as the module maps its OverflowError.
+   */
+  private result(ctx: Ptr, value: unknown, message: string): void {
+    if (setResult(this.raw, this.mem, ctx, value)) return;
+    if (typeof value === 'bigint') {
+      this.report(new RangeError(`${value} is too large for a SQLite INTEGER (64-bit)`));
+      this.raw.sqlite3_result_error_toobig(ctx);
+      return;
     }
+    this.fail(ctx, message, new TypeError(`unsupported result type ${typeof value}`));
   }
 
   private withName<T>(name: string, fn: (zName: Ptr) => T): T {
@@ -149,7 +158,7 @@ export class CallbackRegistry {
         this.fail(ctx, 'user-defined function raised exception', e);
         return;
       }
-      this.result(ctx, value, 'function');
+      this.result(ctx, value, 'user-defined function raised exception');
     };
     const staged = [this.installer.installFunction('v(pip)', xFunc)];
     const rc = this.withName(name, (z) =>
@@ -179,6 +188,27 @@ export class CallbackRegistry {
     return inst ?? null;
   }
 
+  /**
+   * Calls an aggregate method; null when it is missing or throws (the call's error is then
+   * set with the module's message: "... method not defined" or "... method raised error").
+   */
+  private callMethod(
+    ctx: Ptr,
+    inst: AggregateInstance,
+    which: 'step' | 'inverse' | 'value' | 'finalize',
+    args: () => SqlValue[],
+  ): { value: unknown } | null {
+    try {
+      const m: unknown = (inst as Partial<WindowInstance>)[which];
+      if (typeof m === 'function') return { value: (m as (...a: SqlValue[]) => unknown).apply(inst, args()) };
+    } catch (e) {
+      this.fail(ctx, `user-defined aggregate's '${which}' method raised error`, e);
+      return null;
+    }
+    this.fail(ctx, `user-defined aggregate's '${which}' method not defined`, new TypeError(`aggregate has no '${which}' method`));
+    return null;
+  }
+
   private aggregateCallbacks(cls: AggregateClass): {
     step: (ctx: number, argc: number, argv: number) => void;
     final: (ctx: number) => void;
@@ -188,13 +218,7 @@ export class CallbackRegistry {
     const method = (ctx: number, argc: number, argv: number, which: 'step' | 'inverse'): void => {
       const inst = this.instance(ctx, cls, true);
       if (!inst) return;
-      try {
-        const m = (inst as Partial<WindowInstance>)[which];
-        if (typeof m !== 'function') throw new TypeError(`aggregate has no '${which}' method`);
-        m.apply(inst, this.args(argc, argv));
-      } catch (e) {
-        this.fail(ctx, `user-defined aggregate's '${which}' method raised error`, e);
-      }
+      this.callMethod(ctx, inst, which, () => this.args(argc, argv));
     };
     return {
       step: (ctx, argc, argv) => method(ctx, argc, argv, 'step'),
@@ -205,28 +229,14 @@ export class CallbackRegistry {
         if (p) this.aggregates.delete(p);
         // No rows in the group (or a failed constructor): the result is NULL.
         if (!inst) return;
-        let value: unknown;
-        try {
-          value = inst.finalize();
-        } catch (e) {
-          this.fail(ctx, "user-defined aggregate's 'finalize' method raised error", e);
-          return;
-        }
-        this.result(ctx, value, 'aggregate');
+        const r = this.callMethod(ctx, inst, 'finalize', () => []);
+        if (r) this.result(ctx, r.value, "user-defined aggregate's 'finalize' method raised error");
       },
       value: (ctx) => {
         const inst = this.instance(ctx, cls, true);
         if (!inst) return;
-        let value: unknown;
-        try {
-          const m = (inst as Partial<WindowInstance>).value;
-          if (typeof m !== 'function') throw new TypeError("aggregate has no 'value' method");
-          value = m.call(inst);
-        } catch (e) {
-          this.fail(ctx, "user-defined aggregate's 'value' method raised error", e);
-          return;
-        }
-        this.result(ctx, value, 'aggregate');
+        const r = this.callMethod(ctx, inst, 'value', () => []);
+        if (r) this.result(ctx, r.value, "user-defined aggregate's 'value' method raised error");
       },
     };
   }

@@ -12,7 +12,6 @@ import { Session, type SessionHost } from './session.js';
 import { loadSqlite, rawExports, type Ptr, type RawExports, type Sqlite3Static } from './sqlite-module.js';
 import { WasmMemory } from './wasm-memory.js';
 
-const SQLITE_OPEN_READONLY = 0x00000001;
 const SQLITE_OPEN_READWRITE = 0x00000002;
 const SQLITE_OPEN_CREATE = 0x00000004;
 const SQLITE_OPEN_URI = 0x00000040;
@@ -85,9 +84,13 @@ export class Engine implements SessionHost {
     if (this.waiters.length === 0) return;
     const waiters = this.waiters;
     this.waiters = [];
-    queueMicrotask(() => {
+    // A macrotask, not a microtask: a woken statement that fails again releases
+    // its SHARED lock, which wakes the other waiters; through microtasks two
+    // waiters would wake each other forever, starving the event loop and with it
+    // the connection that holds the lock and would commit.
+    setTimeout(() => {
       for (const w of waiters) w();
-    });
+    }, 0);
   }
 
   waitForUnlock(deadline: number): Promise<void> {
@@ -101,7 +104,10 @@ export class Engine implements SessionHost {
         this.waiters = this.waiters.filter((w) => w !== done);
         resolve();
       }, delay);
-      this.waiters.push(done);
+      // Registered behind the microtasks already queued: the lock-release notice
+      // of the caller's own failed attempt must not wake the caller itself (it
+      // would retry at once, again and again, and never let the holder commit).
+      queueMicrotask(() => this.waiters.push(done));
     });
   }
 
@@ -117,11 +123,13 @@ export class Engine implements SessionHost {
     const memory = database === ':memory:' || database === '';
     let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE;
     if (options.uri) flags |= SQLITE_OPEN_URI;
-    const vfsName = memory ? null : this.vfses.get(this.defaultStorage)?.name ?? null;
+    // ':memory:' too: its main database lives in memory either way, but the files
+    // it ATTACHes (and its temp files) must open on the real storage.
+    const vfsName = this.vfses.get(this.defaultStorage)?.name ?? null;
     const zName = this.mem.allocCString(memory ? ':memory:' : database);
     const zVfs = vfsName ? this.mem.allocCString(vfsName) : 0;
     const ppDb = raw.sqlite3_malloc(8);
-    let db: Ptr = 0;
+    let db: Ptr;
     try {
       new Int32Array(this.mem.heap().buffer)[ppDb >> 2] = 0;
       const rc = raw.sqlite3_open_v2(zName, ppDb, flags, zVfs);

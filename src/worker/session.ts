@@ -112,6 +112,8 @@ interface BackupExports extends RawExports {
 const SQLITE_DESERIALIZE_FREEONCLOSE = 1;
 const SQLITE_DESERIALIZE_RESIZEABLE = 2;
 const DEFAULT_BATCH = 256;
+/** sqlite3_stmt_status counter: times the statement was re-prepared (schema change). */
+const SQLITE_STMTSTATUS_REPREPARE = 5;
 
 function isBusy(e: unknown): boolean {
   return e instanceof EngineError && e.sqliteCode !== undefined && ((e.sqliteCode & 0xff) === RC.BUSY);
@@ -210,6 +212,13 @@ export class Session implements SessionPort {
   private columns(st: Statement, ncol: number, opts: ExecOptions): { columns: ColumnInfo[]; converters: (string | null)[] | null } {
     const raw = this.raw;
     const detect = opts.detectTypes ?? 0;
+    // Without type detection the columns depend only on the prepared program:
+    // reuse the last ones read until SQLite re-prepares the statement.
+    const reprepares = detect === 0 ? raw.sqlite3_stmt_status(st.ptr, SQLITE_STMTSTATUS_REPREPARE, 0) : -1;
+    const known = st.columnInfo;
+    if (detect === 0 && known !== null && known.reprepares === reprepares && known.columns.length === ncol) {
+      return { columns: known.columns, converters: null };
+    }
     const columns: ColumnInfo[] = new Array<ColumnInfo>(ncol);
     const converters: (string | null)[] | null = detect && opts.converterNames?.length ? new Array<string | null>(ncol).fill(null) : null;
     for (let i = 0; i < ncol; i++) {
@@ -232,6 +241,7 @@ export class Session implements SessionPort {
       }
       columns[i] = { name, decltype };
     }
+    if (detect === 0) st.columnInfo = { reprepares, columns };
     return { columns, converters };
   }
 
@@ -263,14 +273,29 @@ export class Session implements SessionPort {
       if (opts.implicitBegin && st.isDml && this.raw.sqlite3_get_autocommit(this.db)) {
         await this.retryBusy(() => this.execSimple(opts.implicitBegin as string));
       }
-      const ncol = this.raw.sqlite3_column_count(st.ptr);
-      const meta = ncol > 0 ? this.columns(st, ncol, opts) : null;
-      const modes = this.columnModes(ncol, opts, meta?.converters ?? null);
+      let ncol = 0;
+      // (Assigned in the closure below; the casts keep TypeScript from narrowing them to null.)
+      let meta = null as { columns: ColumnInfo[]; converters: (string | null)[] | null } | null;
+      let modes = null as Uint8Array | null;
       const rows: Cell[][] = [];
       const batch = opts.batch ?? DEFAULT_BATCH;
       const done = await this.retryBusy(() => {
         rows.length = 0;
-        return this.stepRows(st, ncol, modes, Math.max(1, batch), rows);
+        // Columns are read after the first step: a statement prepared before a
+        // schema change (SELECT * after ALTER TABLE) is re-prepared by
+        // sqlite3_step, and only then are its column count and names current.
+        const rc = this.raw.sqlite3_step(st.ptr);
+        if (rc !== RC.ROW && rc !== RC.DONE) {
+          const err = this.error(rc);
+          this.raw.sqlite3_reset(st.ptr);
+          throw err;
+        }
+        ncol = this.raw.sqlite3_column_count(st.ptr);
+        meta = ncol > 0 ? this.columns(st, ncol, opts) : null;
+        modes = this.columnModes(ncol, opts, meta?.converters ?? null);
+        if (rc === RC.DONE) return true;
+        rows.push(readRow(this.raw, this.mem, st.ptr, ncol, modes));
+        return this.stepRows(st, ncol, modes, Math.max(1, batch) - 1, rows);
       });
       const lastrowid = this.lastInsertRowid();
       const rowcount = st.isDml && done ? Number(this.raw.sqlite3_changes64(this.db)) : -1;

@@ -43,6 +43,7 @@ export interface RawExports {
   sqlite3_column_name(stmt: Ptr, i: number): Ptr;
   sqlite3_column_decltype(stmt: Ptr, i: number): Ptr;
   sqlite3_stmt_readonly(stmt: Ptr): number;
+  sqlite3_stmt_status(stmt: Ptr, op: number, resetFlag: number): number;
   sqlite3_stmt_busy(stmt: Ptr): number;
   sqlite3_sql(stmt: Ptr): Ptr;
   sqlite3_expanded_sql(stmt: Ptr): Ptr;

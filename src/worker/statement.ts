@@ -3,15 +3,22 @@
  * `sqlite3` module's `cached_statements`).
  */
 import { EngineError, kindForCode, programmingError, RC } from './engine-error.js';
+import type { ColumnInfo } from './session.js';
 import type { Ptr, RawExports } from './sqlite-module.js';
 import type { WasmMemory } from './wasm-memory.js';
 
 /** SQLITE_PREPARE_PERSISTENT: the statement will be reused many times. */
 const PREPARE_PERSISTENT = 0x01;
+const SQLITE_LIMIT_SQL_LENGTH = 1;
 
 export class Statement {
   /** Set while a cursor still has rows to read from it. */
   inUse = false;
+  /**
+   * Result columns (names, declared types) as last read, and SQLite's
+   * re-prepare count then: valid while the count is unchanged.
+   */
+  columnInfo: { readonly reprepares: number; readonly columns: ColumnInfo[] } | null = null;
   constructor(
     readonly ptr: Ptr,
     readonly sql: string,
@@ -62,6 +69,8 @@ function onlySemicolonsAndComments(s: string): boolean {
 
 export class StatementCache {
   private readonly map = new Map<string, Statement>();
+  /** The last entry of `map` (its most recently used statement), or null when unknown. */
+  private newest: Statement | null = null;
 
   constructor(
     private readonly raw: RawExports,
@@ -80,9 +89,12 @@ export class StatementCache {
   acquire(sql: string): Statement | null {
     const hit = this.map.get(sql);
     if (hit !== undefined && !hit.inUse) {
-      // Refresh its LRU position.
-      this.map.delete(sql);
-      this.map.set(sql, hit);
+      // Refresh its LRU position (already there when it was the last one used).
+      if (hit !== this.newest) {
+        this.map.delete(sql);
+        this.map.set(sql, hit);
+        this.newest = hit;
+      }
       hit.inUse = true;
       return hit;
     }
@@ -91,6 +103,7 @@ export class StatementCache {
     st.inUse = true;
     if (st.cached) {
       this.map.set(sql, st);
+      this.newest = st;
       if (this.map.size > this.capacity) this.evictOldest();
     }
     return st;
@@ -108,6 +121,7 @@ export class StatementCache {
     for (const [key, st] of this.map) {
       if (st.inUse) continue;
       this.map.delete(key);
+      if (st === this.newest) this.newest = null;
       this.raw.sqlite3_finalize(st.ptr);
       return;
     }
@@ -129,6 +143,10 @@ export class StatementCache {
     const tail = h32[pzTail >> 2];
     if (rc !== RC.OK) {
       if (stmt) raw.sqlite3_finalize(stmt);
+      // SQL longer than SQLITE_LIMIT_SQL_LENGTH: the module refuses it with its own message.
+      if ((rc & 0xff) === RC.TOOBIG && nSql > raw.sqlite3_limit(this.db(), SQLITE_LIMIT_SQL_LENGTH, -1)) {
+        throw new EngineError({ kind: 'DataError', message: 'query string is too large' });
+      }
       throw this.dbError(rc);
     }
     // Byte offset of the tail within the UTF-8 text, mapped back to a JS string offset.
@@ -147,13 +165,17 @@ export class StatementCache {
 
   setCapacity(n: number): void {
     this.capacity = n;
-    while (this.map.size > n) this.evictOldest();
+    // Statements still in use by a cursor stay until released; never spin on them.
+    let evictable = [...this.map.values()].filter((st) => !st.inUse).length;
+    while (this.map.size > n && evictable-- > 0) this.evictOldest();
   }
+
 
   /** Finalizes every cached statement (on close). */
   clear(): void {
     for (const st of this.map.values()) this.raw.sqlite3_finalize(st.ptr);
     this.map.clear();
+    this.newest = null;
   }
 
   /** Resets every cached statement (releases their read locks). */

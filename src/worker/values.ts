@@ -133,7 +133,8 @@ export function bindParams(raw: RawExports, mem: WasmMemory, stmt: Ptr, params: 
 
 function check(_raw: RawExports, _stmt: Ptr, i: number, rc: number): void {
   if (rc === RC.OK) return;
-  if (rc === RC.TOOBIG) throw new EngineError({ kind: 'DataError', message: `Error binding parameter ${i}: value too large` });
+  // The module reports the connection's error here: SQLite's own message for SQLITE_TOOBIG.
+  if (rc === RC.TOOBIG) throw new EngineError({ kind: 'DataError', message: 'string or blob too big', sqliteCode: rc, sqliteName: 'SQLITE_TOOBIG' });
   if (rc === RC.RANGE) throw new EngineError({ kind: 'InterfaceError', message: `Error binding parameter ${i}: index out of range` });
   throw new EngineError({ kind: 'InterfaceError', message: `Error binding parameter ${i}: result code ${rc}` });
 }

@@ -1,9 +1,11 @@
 /**
  * Moving strings and bytes in and out of WASM memory.
  *
- * The heap view is refetched on every access because memory can grow (which
- * detaches old views). One scratch allocation, grown on demand, carries strings
- * and blobs that SQLite copies at once (SQLITE_TRANSIENT binds, prepare).
+ * Memory can grow, which detaches old views: the heap view is cached and
+ * refetched once it has been detached (sqlite-wasm's own `heap8u()` reads the
+ * costly `memory.buffer` getter on every call). One scratch allocation, grown
+ * on demand, carries strings and blobs that SQLite copies at once
+ * (SQLITE_TRANSIENT binds, prepare).
  */
 import type { Ptr, RawExports } from './sqlite-module.js';
 
@@ -12,32 +14,46 @@ interface WasmLike {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8');
+// ignoreBOM: a leading U+FEFF is part of the stored text, not a byte-order mark to drop.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 export class WasmMemory {
   private scratchPtr: Ptr = 0;
   private scratchSize = 0;
+  /** The cached heap view; null until first use, or always for shared memory. */
+  private view: Uint8Array | null = null;
+  /** False when the memory is shared (its views are never detached, so staleness is undetectable). */
+  private cacheView = true;
 
   constructor(
     private readonly wasm: WasmLike,
     private readonly raw: RawExports,
   ) {}
 
+  /** The whole WASM heap as bytes; valid until the next call that may grow memory. */
   heap(): Uint8Array {
-    return this.wasm.heap8u();
+    const v = this.view;
+    // Growing a (non-shared) WebAssembly.Memory detaches its old buffer: views on it read as empty.
+    if (v !== null && v.byteLength !== 0) return v;
+    const fresh = this.wasm.heap8u();
+    if (this.cacheView) {
+      if (typeof SharedArrayBuffer !== 'undefined' && fresh.buffer instanceof SharedArrayBuffer) this.cacheView = false;
+      else this.view = fresh;
+    }
+    return fresh;
   }
 
   /** Reads a NUL-terminated UTF-8 string; a null pointer gives null. */
   cstr(ptr: Ptr): string | null {
     if (!ptr) return null;
-    const heap = this.wasm.heap8u();
+    const heap = this.heap();
     let end = ptr;
     while (heap[end] !== 0) end++;
     return this.text(ptr, end - ptr, heap);
   }
 
   /** Decodes `len` bytes of UTF-8 at `ptr`. Short ASCII strings skip TextDecoder. */
-  text(ptr: Ptr, len: number, heap: Uint8Array = this.wasm.heap8u()): string {
+  text(ptr: Ptr, len: number, heap: Uint8Array = this.heap()): string {
     if (len === 0) return '';
     if (len <= 24) {
       let s = '';
@@ -54,7 +70,7 @@ export class WasmMemory {
   /** Copies `len` bytes at `ptr` out of WASM memory. */
   bytes(ptr: Ptr, len: number): Uint8Array {
     const out = new Uint8Array(len);
-    if (len > 0) out.set(this.wasm.heap8u().subarray(ptr, ptr + len));
+    if (len > 0) out.set(this.heap().subarray(ptr, ptr + len));
     return out;
   }
 
@@ -78,7 +94,7 @@ export class WasmMemory {
   encodeScratch(s: string): [Ptr, number] {
     const max = s.length * 3 + 1;
     const p = this.scratch(max);
-    const heap = this.wasm.heap8u();
+    const heap = this.heap();
     let n: number;
     if (s.length <= 24) {
       n = 0;
@@ -98,7 +114,7 @@ export class WasmMemory {
   /** Copies bytes into the scratch buffer. */
   bytesScratch(b: Uint8Array): Ptr {
     const p = this.scratch(Math.max(1, b.length));
-    this.wasm.heap8u().set(b, p);
+    this.heap().set(b, p);
     return p;
   }
 
@@ -107,7 +123,7 @@ export class WasmMemory {
     const bytes = encoder.encode(s);
     const p = this.raw.sqlite3_malloc(bytes.length + 1);
     if (!p) throw new RangeError('out of WASM memory');
-    const heap = this.wasm.heap8u();
+    const heap = this.heap();
     heap.set(bytes, p);
     heap[p + bytes.length] = 0;
     return p;

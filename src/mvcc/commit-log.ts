@@ -1,0 +1,277 @@
+/**
+ * The commit log (`<db>-hlog`): an append-only file of committed page frames.
+ *
+ * Layout (all integers little-endian):
+ *
+ *     header (32 bytes)  magic "HDBHLOG1" | page size u32 | salt u32 |
+ *                        base version u64 (lo, hi) | checksum (2 × u32) of bytes 0..23
+ *     per transaction:   frame × n, then one commit record
+ *       frame            pgno u32 (≥ 1) | salt u32 | version lo u32 | 0 u32 | page bytes
+ *       commit record    0 u32 | salt u32 | version u64 (lo, hi) | time f64 (ms) |
+ *                        db size in pages u32 | frame count u32 | transaction id (16 bytes) |
+ *                        checksum (2 × u32) chained over the transaction's frames and this record
+ *
+ * A transaction is appended with one write. It counts only once its commit
+ * record is complete and its checksum matches, so recovery keeps every whole
+ * commit and drops a torn or corrupt tail. The salt changes whenever the log is
+ * reset after a checkpoint, so frames of an older generation are never taken
+ * for current ones.
+ */
+import { StorageError, type StorageBackend, type StorageFile } from '../vfs/backend.js';
+import { addChecksum, newChecksum, type Checksum } from './checksum.js';
+
+const MAGIC = 'HDBHLOG1';
+export const LOG_HEADER_SIZE = 32;
+export const FRAME_HEADER_SIZE = 16;
+export const COMMIT_RECORD_SIZE = 56;
+
+/** One committed transaction, as recorded in (or recovered from) the log. */
+export interface CommitRecord {
+  readonly version: number;
+  /** Wall-clock commit time, ms since the epoch. */
+  readonly time: number;
+  /** Database size in pages after the commit. */
+  readonly dbPages: number;
+  /** 32 hex digits, unique per transaction (client-generated when a client re-sends). */
+  readonly txnId: string;
+  /** Page number and byte offset of each page image in the log. */
+  readonly frames: ReadonlyArray<{ readonly pgno: number; readonly offset: number }>;
+}
+
+export interface RecoveredLog {
+  readonly log: CommitLog;
+  /** Complete commits found in the log, oldest first. */
+  readonly commits: CommitRecord[];
+  /** Bytes dropped from the end (a torn or corrupt tail), 0 when the log was clean. */
+  readonly droppedBytes: number;
+}
+
+function randomU32(): number {
+  const a = new Uint32Array(1);
+  globalThis.crypto.getRandomValues(a);
+  return a[0] || 1;
+}
+
+/** A fresh random 16-byte transaction id as 32 hex digits. */
+export function newTxnId(): string {
+  const b = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+function txnIdBytes(id: string): Uint8Array {
+  if (!/^[0-9a-f]{32}$/.test(id)) throw new RangeError(`transaction id must be 32 hex digits: ${id}`);
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) out[i] = parseInt(id.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+function txnIdString(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+function setU64(v: DataView, at: number, n: number): void {
+  v.setUint32(at, n % 0x100000000, true);
+  v.setUint32(at + 4, Math.floor(n / 0x100000000), true);
+}
+
+function getU64(v: DataView, at: number): number {
+  return v.getUint32(at, true) + v.getUint32(at + 4, true) * 0x100000000;
+}
+
+export class CommitLog {
+  private end: number;
+
+  private constructor(
+    private readonly file: StorageFile,
+    readonly pageSize: number,
+    private salt: number,
+    /** Version of the database file's contents when this log generation began. */
+    private base: number,
+    end: number,
+  ) {
+    this.end = end;
+  }
+
+  get baseVersion(): number {
+    return this.base;
+  }
+
+  /** Bytes in the log, header included. */
+  get size(): number {
+    return this.end;
+  }
+
+  private static writeHeader(file: StorageFile, pageSize: number, salt: number, base: number): void {
+    const h = new Uint8Array(LOG_HEADER_SIZE);
+    const v = new DataView(h.buffer);
+    for (let i = 0; i < 8; i++) h[i] = MAGIC.charCodeAt(i);
+    v.setUint32(8, pageSize, true);
+    v.setUint32(12, salt, true);
+    setU64(v, 16, base);
+    const c = newChecksum();
+    addChecksum(c, h.subarray(0, 24));
+    v.setUint32(24, c.s0, true);
+    v.setUint32(28, c.s1, true);
+    file.write(h, 0);
+  }
+
+  /** Creates a new, empty log (replacing any file at `path`). */
+  static create(backend: StorageBackend, path: string, pageSize: number, baseVersion: number): CommitLog {
+    const file = backend.open(path, { create: true, readonly: false, deleteOnClose: false, kind: 'other' });
+    file.truncate(0);
+    const salt = randomU32();
+    CommitLog.writeHeader(file, pageSize, salt, baseVersion);
+    file.flush();
+    return new CommitLog(file, pageSize, salt, baseVersion, LOG_HEADER_SIZE);
+  }
+
+  /**
+   * Opens an existing log and recovers its complete commits, truncating a torn
+   * or corrupt tail. Returns null when there is no usable log (missing, empty,
+   * or with a damaged header: then no commit in it was ever acknowledged whole).
+   */
+  static recover(backend: StorageBackend, path: string): RecoveredLog | null {
+    if (!backend.exists(path)) return null;
+    const file = backend.open(path, { create: false, readonly: false, deleteOnClose: false, kind: 'other' });
+    const total = file.size();
+    const h = new Uint8Array(LOG_HEADER_SIZE);
+    if (total < LOG_HEADER_SIZE || file.read(h, 0) < LOG_HEADER_SIZE || !CommitLog.headerValid(h)) {
+      file.close();
+      return null;
+    }
+    const hv = new DataView(h.buffer);
+    const pageSize = hv.getUint32(8, true);
+    const salt = hv.getUint32(12, true);
+    const base = getU64(hv, 16);
+    const commits: CommitRecord[] = [];
+    let offset = LOG_HEADER_SIZE;
+    let committedEnd = offset;
+    let pending: Array<{ pgno: number; offset: number }> = [];
+    let sum: Checksum = newChecksum(salt, base % 0x100000000);
+    let expected = base + 1;
+    const frame = new Uint8Array(FRAME_HEADER_SIZE + pageSize);
+    const record = new Uint8Array(COMMIT_RECORD_SIZE);
+    for (;;) {
+      if (offset + FRAME_HEADER_SIZE > total) break;
+      if (file.read(frame.subarray(0, FRAME_HEADER_SIZE), offset) < FRAME_HEADER_SIZE) break;
+      const fv = new DataView(frame.buffer, 0, FRAME_HEADER_SIZE);
+      const pgno = fv.getUint32(0, true);
+      if (fv.getUint32(4, true) !== salt) break;
+      if (pgno !== 0) {
+        if (offset + FRAME_HEADER_SIZE + pageSize > total) break;
+        if (file.read(frame, offset) < frame.length) break;
+        if (fv.getUint32(8, true) !== expected % 0x100000000) break;
+        addChecksum(sum, frame);
+        pending.push({ pgno, offset: offset + FRAME_HEADER_SIZE });
+        offset += frame.length;
+        continue;
+      }
+      if (offset + COMMIT_RECORD_SIZE > total || file.read(record, offset) < COMMIT_RECORD_SIZE) break;
+      const rv = new DataView(record.buffer);
+      addChecksum(sum, record.subarray(0, 48));
+      const version = getU64(rv, 8);
+      const frameCount = rv.getUint32(28, true);
+      if (rv.getUint32(48, true) !== sum.s0 || rv.getUint32(52, true) !== sum.s1) break;
+      if (version !== expected || frameCount !== pending.length) break;
+      commits.push({
+        version,
+        time: rv.getFloat64(16, true),
+        dbPages: rv.getUint32(24, true),
+        txnId: txnIdString(record.subarray(32, 48)),
+        frames: pending,
+      });
+      offset += COMMIT_RECORD_SIZE;
+      committedEnd = offset;
+      pending = [];
+      expected++;
+      sum = newChecksum(salt, version % 0x100000000);
+    }
+    const dropped = total - committedEnd;
+    if (dropped > 0) {
+      file.truncate(committedEnd);
+      file.flush();
+    }
+    return { log: new CommitLog(file, pageSize, salt, base, committedEnd), commits, droppedBytes: dropped };
+  }
+
+  private static headerValid(h: Uint8Array): boolean {
+    for (let i = 0; i < 8; i++) if (h[i] !== MAGIC.charCodeAt(i)) return false;
+    const v = new DataView(h.buffer, h.byteOffset, h.length);
+    const c = newChecksum();
+    addChecksum(c, h.subarray(0, 24));
+    const pageSize = v.getUint32(8, true);
+    const validSize = pageSize >= 512 && pageSize <= 65536 && (pageSize & (pageSize - 1)) === 0;
+    return validSize && v.getUint32(24, true) === c.s0 && v.getUint32(28, true) === c.s1;
+  }
+
+  /** The version the next commit gets. */
+  nextVersion(lastVersion: number): number {
+    return lastVersion + 1;
+  }
+
+  /**
+   * Appends one transaction (its page images and commit record) with a single
+   * write. Not durable until `flush()`.
+   */
+  append(version: number, pages: ReadonlyMap<number, Uint8Array>, dbPages: number, txnId: string, time: number): CommitRecord {
+    const ps = this.pageSize;
+    const frameSize = FRAME_HEADER_SIZE + ps;
+    const buf = new Uint8Array(pages.size * frameSize + COMMIT_RECORD_SIZE);
+    const view = new DataView(buf.buffer);
+    const sum = newChecksum(this.salt, (version - 1) % 0x100000000);
+    const frames: Array<{ pgno: number; offset: number }> = [];
+    let at = 0;
+    const sorted = [...pages.keys()].sort((a, b) => a - b);
+    for (const pgno of sorted) {
+      const data = pages.get(pgno) as Uint8Array;
+      if (data.length !== ps) throw new RangeError(`page ${pgno} has ${data.length} bytes, expected ${ps}`);
+      view.setUint32(at, pgno, true);
+      view.setUint32(at + 4, this.salt, true);
+      view.setUint32(at + 8, version % 0x100000000, true);
+      view.setUint32(at + 12, 0, true);
+      buf.set(data, at + FRAME_HEADER_SIZE);
+      addChecksum(sum, buf.subarray(at, at + frameSize));
+      frames.push({ pgno, offset: this.end + at + FRAME_HEADER_SIZE });
+      at += frameSize;
+    }
+    view.setUint32(at, 0, true);
+    view.setUint32(at + 4, this.salt, true);
+    setU64(view, at + 8, version);
+    view.setFloat64(at + 16, time, true);
+    view.setUint32(at + 24, dbPages, true);
+    view.setUint32(at + 28, frames.length, true);
+    buf.set(txnIdBytes(txnId), at + 32);
+    addChecksum(sum, buf.subarray(at, at + 48));
+    view.setUint32(at + 48, sum.s0, true);
+    view.setUint32(at + 52, sum.s1, true);
+    this.file.write(buf, this.end);
+    this.end += buf.length;
+    return { version, time, dbPages, txnId, frames };
+  }
+
+  /** Reads the page image stored at `offset` into `into`. */
+  readPage(offset: number, into: Uint8Array): void {
+    const got = this.file.read(into, offset);
+    if (got < into.length) throw new StorageError('io', `commit log is shorter than expected at offset ${offset}`);
+  }
+
+  /** Makes everything appended so far durable. */
+  flush(): void {
+    this.file.flush();
+  }
+
+  /** Starts a new generation after a checkpoint: new salt, no frames. */
+  reset(baseVersion: number): void {
+    this.salt = randomU32();
+    this.base = baseVersion;
+    CommitLog.writeHeader(this.file, this.pageSize, this.salt, baseVersion);
+    this.file.truncate(LOG_HEADER_SIZE);
+    this.file.flush();
+    this.end = LOG_HEADER_SIZE;
+  }
+
+  close(): void {
+    this.file.close();
+  }
+}

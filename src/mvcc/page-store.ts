@@ -1,0 +1,321 @@
+/**
+ * The versioned page store of one database: the database file, the commit log
+ * beside it, and an in-memory index page → versions → location.
+ *
+ * Reading page p at version V returns the newest log frame of p with version
+ * ≤ V, else the database file's image. A commit appends the transaction's
+ * pages and a commit record and publishes a new version at once; durability is
+ * a separate step (`whenDurable`) so that commits arriving while a flush is in
+ * flight share the next flush (group commit). A checkpoint copies the newest
+ * images into the database file and empties the log, but only when no reader
+ * is pinned to an older version, so it never disturbs a snapshot. After the
+ * last connection closes, the database file alone holds the current state.
+ */
+import { StorageError, type StorageBackend, type StorageFile } from '../vfs/backend.js';
+import { CommitLog, type CommitRecord } from './commit-log.js';
+
+interface Location {
+  readonly version: number;
+  readonly offset: number;
+}
+
+/** A version's metadata. */
+export interface VersionInfo {
+  readonly version: number;
+  readonly time: number;
+  readonly txnId: string;
+  readonly dbPages: number;
+}
+
+export interface PageStoreOptions {
+  /** Checkpoint once the log holds this many bytes (and no old snapshot is pinned). */
+  readonly checkpointBytes?: number;
+}
+
+const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
+
+/** Reads the page size from a database header (bytes 16–17, big-endian; 1 means 65536). */
+export function pageSizeOf(header: Uint8Array): number {
+  const v = (header[16] << 8) | header[17];
+  return v === 1 ? 65536 : v;
+}
+
+export class PageStore {
+  private log: CommitLog | null;
+  private readonly index = new Map<number, Location[]>();
+  private readonly versions: VersionInfo[] = [];
+  private readonly pins = new Map<number, number>();
+  private latestVersion: number;
+  /** Version whose image the database file holds. */
+  private fileVersion: number;
+  private fileDbPages: number;
+  private durableVersion: number;
+  private flushing: Promise<void> | null = null;
+  private flushWaiters: Array<{ version: number; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private _pageSize: number;
+  private readonly checkpointBytes: number;
+  /** The connection holding the write lock, if any. */
+  writer: object | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly backend: StorageBackend,
+    readonly path: string,
+    private readonly db: StorageFile,
+    options: PageStoreOptions,
+  ) {
+    this.checkpointBytes = options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
+    const size = db.size();
+    this._pageSize = 0;
+    if (size >= 100) {
+      const header = new Uint8Array(100);
+      db.read(header, 0);
+      this._pageSize = pageSizeOf(header);
+    }
+    this.fileDbPages = this._pageSize ? Math.floor(size / this._pageSize) : 0;
+    this.log = null;
+    this.latestVersion = 0;
+    this.fileVersion = 0;
+    this.durableVersion = 0;
+  }
+
+  get logPath(): string {
+    return `${this.path}-hlog`;
+  }
+
+  /** Opens the store for `path`, recovering committed transactions from its log. */
+  static open(backend: StorageBackend, path: string, options: PageStoreOptions & { readonly?: boolean; create?: boolean } = {}): PageStore {
+    const db = backend.open(path, {
+      create: options.create ?? true,
+      readonly: options.readonly ?? false,
+      deleteOnClose: false,
+      kind: 'main-db',
+    });
+    const store = new PageStore(backend, path, db, options);
+    try {
+      store.recover();
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return store;
+  }
+
+  private recover(): void {
+    const found = CommitLog.recover(this.backend, this.logPath);
+    if (found === null) return;
+    const { log, commits } = found;
+    if (this._pageSize !== 0 && log.pageSize !== this._pageSize) {
+      log.close();
+      throw new StorageError('io', `${this.logPath}: page size ${log.pageSize} does not match the database's ${this._pageSize}`);
+    }
+    this._pageSize = log.pageSize;
+    this.log = log;
+    this.fileVersion = log.baseVersion;
+    this.latestVersion = log.baseVersion;
+    for (const c of commits) this.publish(c);
+    this.durableVersion = this.latestVersion;
+  }
+
+  get pageSize(): number {
+    return this._pageSize;
+  }
+
+  /** The newest committed version. */
+  get latest(): number {
+    return this.latestVersion;
+  }
+
+  /** Versions still in the log, oldest first. */
+  listVersions(): readonly VersionInfo[] {
+    return this.versions;
+  }
+
+  /** Database size in pages at `version`. */
+  dbPagesAt(version: number): number {
+    for (let i = this.versions.length - 1; i >= 0; i--) {
+      if (this.versions[i].version <= version) return this.versions[i].dbPages;
+    }
+    return this.fileDbPages;
+  }
+
+  /** Fixes the page size for a database that had none (its first write). */
+  setPageSize(size: number): void {
+    if (this._pageSize === 0) this._pageSize = size;
+    else if (this._pageSize !== size) throw new StorageError('io', `page size cannot change from ${this._pageSize} to ${size}`);
+  }
+
+  /** Copies page `pgno` as of `version` into `into` (zeros beyond the end). */
+  readPage(pgno: number, version: number, into: Uint8Array): void {
+    const locs = this.index.get(pgno);
+    if (locs !== undefined && this.log !== null) {
+      for (let i = locs.length - 1; i >= 0; i--) {
+        if (locs[i].version <= version) {
+          this.log.readPage(locs[i].offset, into);
+          return;
+        }
+      }
+    }
+    if (pgno > this.fileDbPages) {
+      into.fill(0);
+      return;
+    }
+    const got = this.db.read(into, (pgno - 1) * this._pageSize);
+    if (got < into.length) into.fill(0, got);
+  }
+
+  pin(version: number): void {
+    this.pins.set(version, (this.pins.get(version) ?? 0) + 1);
+  }
+
+  unpin(version: number): void {
+    const n = (this.pins.get(version) ?? 0) - 1;
+    if (n <= 0) this.pins.delete(version);
+    else this.pins.set(version, n);
+  }
+
+  private oldestPin(): number {
+    let min = Infinity;
+    for (const v of this.pins.keys()) if (v < min) min = v;
+    return min;
+  }
+
+  private publish(c: CommitRecord): void {
+    for (const f of c.frames) {
+      let locs = this.index.get(f.pgno);
+      if (locs === undefined) {
+        locs = [];
+        this.index.set(f.pgno, locs);
+      }
+      locs.push({ version: c.version, offset: f.offset });
+    }
+    this.versions.push({ version: c.version, time: c.time, txnId: c.txnId, dbPages: c.dbPages });
+    this.latestVersion = c.version;
+  }
+
+  /**
+   * Appends a transaction and publishes it as the next version. The caller
+   * must `await whenDurable(version)` before acknowledging the commit.
+   */
+  commit(pages: ReadonlyMap<number, Uint8Array>, dbPages: number, txnId: string): number {
+    if (this.closed) throw new StorageError('io', 'the page store is closed');
+    if (this._pageSize === 0) throw new StorageError('io', 'commit before the page size is known');
+    this.log ??= CommitLog.create(this.backend, this.logPath, this._pageSize, this.latestVersion);
+    const version = this.latestVersion + 1;
+    const rec = this.log.append(version, pages, dbPages, txnId, Date.now());
+    this.publish(rec);
+    return version;
+  }
+
+  /** Whether `version` is already durable. */
+  isDurable(version: number): boolean {
+    return version <= this.durableVersion;
+  }
+
+  /**
+   * Resolves once `version` (and everything before it) is durable. Commits
+   * that arrive while a flush is running are covered by the next one.
+   */
+  whenDurable(version: number): Promise<void> {
+    if (version <= this.durableVersion) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.flushWaiters.push({ version, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing !== null) return;
+    this.flushing = (async () => {
+      // Let every commit of this turn of the event loop join the flush.
+      await new Promise<void>((r) => setImmediate(r));
+      while (this.flushWaiters.some((w) => w.version > this.durableVersion)) {
+        const target = this.latestVersion;
+        try {
+          this.log?.flush();
+          this.durableVersion = Math.max(this.durableVersion, target);
+        } catch (e) {
+          const failed = this.flushWaiters;
+          this.flushWaiters = [];
+          for (const w of failed) w.reject(e);
+          break;
+        }
+        const done = this.flushWaiters.filter((w) => w.version <= this.durableVersion);
+        this.flushWaiters = this.flushWaiters.filter((w) => w.version > this.durableVersion);
+        for (const w of done) w.resolve();
+        // Commits made while the waiters ran go into the next round.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      this.flushing = null;
+      this.maybeCheckpoint();
+    })();
+  }
+
+  /** Checkpoints if the log is large and nothing pins an older version. */
+  maybeCheckpoint(): void {
+    if (this.log === null || this.log.size < this.checkpointBytes) return;
+    this.checkpoint();
+  }
+
+  /**
+   * Copies the newest page images into the database file and empties the log.
+   * Returns false (and does nothing) while a snapshot older than the latest
+   * version is pinned, a writer is active, or commits await their flush.
+   */
+  checkpoint(): boolean {
+    const log = this.log;
+    if (log === null || this.versions.length === 0) return true;
+    if (this.writer !== null || this.oldestPin() < this.latestVersion || this.durableVersion < this.latestVersion) {
+      return false;
+    }
+    const ps = this._pageSize;
+    const page = new Uint8Array(ps);
+    const dbPages = this.dbPagesAt(this.latestVersion);
+    for (const [pgno, locs] of this.index) {
+      if (pgno > dbPages) continue;
+      log.readPage(locs[locs.length - 1].offset, page);
+      this.db.write(page, (pgno - 1) * ps);
+    }
+    if (this.db.size() > dbPages * ps) this.db.truncate(dbPages * ps);
+    this.db.flush();
+    // Only now may the log forget: the file holds everything.
+    log.reset(this.latestVersion);
+    this.index.clear();
+    this.versions.length = 0;
+    this.fileVersion = this.latestVersion;
+    this.fileDbPages = dbPages;
+    return true;
+  }
+
+  /** Version whose image the database file holds. */
+  get checkpointedVersion(): number {
+    return this.fileVersion;
+  }
+
+  /** Bytes in the commit log (0 when there is none). */
+  get logBytes(): number {
+    return this.log?.size ?? 0;
+  }
+
+  /**
+   * Closes the store: a final checkpoint leaves the database file an ordinary
+   * SQLite file and removes the log.
+   */
+  close(): void {
+    if (this.closed) return;
+    if (this.log !== null) {
+      if (this.durableVersion < this.latestVersion) {
+        this.log.flush();
+        this.durableVersion = this.latestVersion;
+      }
+      this.pins.clear();
+      this.writer = null;
+      this.checkpoint();
+      this.log.close();
+      this.log = null;
+      this.backend.delete(this.logPath);
+    }
+    this.closed = true;
+    this.db.close();
+  }
+}
