@@ -139,10 +139,7 @@ describe('backup', () => {
     assert.deepEqual(await dump(dst), await dump(src));
     // The target's previous content is replaced.
     await rejectsWith(dst.execute('SELECT * FROM leftover'), sqlite3.OperationalError, 'no such table: leftover');
-    // Python agrees with the source file.
-    const py = pythonView(path);
-    assert.equal(py.integrity, 'ok');
-    assert.deepEqual(py, await ourView(dst));
+    const copied = await ourView(dst);
     // The copy is independent and fully usable (trigger included).
     await dst.execute("INSERT INTO people(name) VALUES ('new')");
     await dst.commit();
@@ -150,6 +147,11 @@ describe('backup', () => {
     assert.deepEqual(row, [1]);
     const srcCount = await (await src.execute('SELECT count(*) FROM people')).fetchone();
     assert.deepEqual(srcCount, [40]);
+    // Once closed, the source file alone holds everything: Python agrees with the copy.
+    await src.close();
+    const py = pythonView(path);
+    assert.equal(py.integrity, 'ok');
+    assert.deepEqual(py, copied);
   });
 
   test('memory → file, verified by Python', async () => {

@@ -504,11 +504,12 @@ describe('PRAGMA', () => {
     assert.equal(await scalar(conn, 'PRAGMA journal_mode'), 'memory');
   });
 
-  test('journal_mode=WAL on a file, with a second connection', async () => {
+  test('journal mode is managed by the MVCC store: WAL is declined, isolation holds', async () => {
     const path = freshPath();
     await using a = await sqlite3.connect(path);
-    assert.equal(await scalar(a, 'PRAGMA journal_mode'), 'delete');
-    assert.equal(await scalar(a, 'PRAGMA journal_mode = wal'), 'wal');
+    assert.equal(await scalar(a, 'PRAGMA journal_mode'), 'memory');
+    // SQLite declines WAL on MVCC storage (no shared memory) and keeps the managed mode.
+    assert.equal(await scalar(a, 'PRAGMA journal_mode = wal'), 'memory');
     await a.execute('CREATE TABLE t(x)');
     await a.execute('INSERT INTO t VALUES (1)');
     await using b = await sqlite3.connect(path);

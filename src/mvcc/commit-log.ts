@@ -261,6 +261,13 @@ export class CommitLog {
     this.file.flush();
   }
 
+  /** The same, off the thread where the storage allows it. */
+  flushAsync(): Promise<void> {
+    if (this.file.flushAsync) return this.file.flushAsync();
+    this.file.flush();
+    return Promise.resolve();
+  }
+
   /** Starts a new generation after a checkpoint: new salt, no frames. */
   reset(baseVersion: number): void {
     this.salt = randomU32();

@@ -34,6 +34,13 @@ export interface PageStoreOptions {
 
 const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+function isSqliteHeader(h: Uint8Array): boolean {
+  for (let i = 0; i < 16; i++) if (h[i] !== SQLITE_MAGIC.charCodeAt(i)) return false;
+  return true;
+}
+
 /** Reads the page size from a database header (bytes 16–17, big-endian; 1 means 65536). */
 export function pageSizeOf(header: Uint8Array): number {
   const v = (header[16] << 8) | header[17];
@@ -57,6 +64,8 @@ export class PageStore {
   /** The connection holding the write lock, if any. */
   writer: object | null = null;
   private closed = false;
+  /** Size of a file that is not a SQLite database (read through unchanged), else 0. */
+  foreignBytes: number;
 
   private constructor(
     private readonly backend: StorageBackend,
@@ -67,12 +76,17 @@ export class PageStore {
     this.checkpointBytes = options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
     const size = db.size();
     this._pageSize = 0;
-    if (size >= 100) {
+    this.foreignBytes = 0;
+    if (size > 0) {
       const header = new Uint8Array(100);
-      db.read(header, 0);
-      this._pageSize = pageSizeOf(header);
+      const got = db.read(header, 0);
+      const ps = got === 100 && isSqliteHeader(header) ? pageSizeOf(header) : 0;
+      if (ps >= 512 && ps <= 65536 && (ps & (ps - 1)) === 0) this._pageSize = ps;
+      // Not a database we can page: SQLite must see the bytes as they are (and refuse them).
+      else this.foreignBytes = size;
     }
-    this.fileDbPages = this._pageSize ? Math.floor(size / this._pageSize) : 0;
+    // A file cut inside a page still has that page (zero-filled): SQLite then finds it malformed.
+    this.fileDbPages = this._pageSize ? Math.ceil(size / this._pageSize) : 0;
     this.log = null;
     this.latestVersion = 0;
     this.fileVersion = 0;
@@ -141,8 +155,14 @@ export class PageStore {
 
   /** Fixes the page size for a database that had none (its first write). */
   setPageSize(size: number): void {
+    if (this.foreignBytes > 0) throw new StorageError('io', `${this.path} is not a SQLite database`);
     if (this._pageSize === 0) this._pageSize = size;
     else if (this._pageSize !== size) throw new StorageError('io', `page size cannot change from ${this._pageSize} to ${size}`);
+  }
+
+  /** Reads a non-database file's bytes unchanged (for SQLite to reject). */
+  readForeign(into: Uint8Array, offset: number): number {
+    return this.db.read(into, offset);
   }
 
   /** Copies page `pgno` as of `version` into `into` (zeros beyond the end). */
@@ -232,7 +252,8 @@ export class PageStore {
       while (this.flushWaiters.some((w) => w.version > this.durableVersion)) {
         const target = this.latestVersion;
         try {
-          this.log?.flush();
+          // Commits made while this fsync runs wait for the next one.
+          if (this.log) await this.log.flushAsync();
           this.durableVersion = Math.max(this.durableVersion, target);
         } catch (e) {
           const failed = this.flushWaiters;
@@ -260,13 +281,17 @@ export class PageStore {
   /**
    * Copies the newest page images into the database file and empties the log.
    * Returns false (and does nothing) while a snapshot older than the latest
-   * version is pinned, a writer is active, or commits await their flush.
+   * version is pinned, a writer is active, or a flush is in flight.
    */
-  checkpoint(): boolean {
+  checkpoint(force = false): boolean {
     const log = this.log;
     if (log === null || this.versions.length === 0) return true;
-    if (this.writer !== null || this.oldestPin() < this.latestVersion || this.durableVersion < this.latestVersion) {
-      return false;
+    if (!force && (this.writer !== null || this.oldestPin() < this.latestVersion || this.flushing !== null)) return false;
+    // The log must be durable before the database file takes its pages: a
+    // crash then finds every commit the file reflects still in the log.
+    if (this.durableVersion < this.latestVersion) {
+      log.flush();
+      this.durableVersion = this.latestVersion;
     }
     const ps = this._pageSize;
     const page = new Uint8Array(ps);
@@ -303,19 +328,19 @@ export class PageStore {
    */
   close(): void {
     if (this.closed) return;
-    if (this.log !== null) {
-      if (this.durableVersion < this.latestVersion) {
-        this.log.flush();
-        this.durableVersion = this.latestVersion;
-      }
-      this.pins.clear();
-      this.writer = null;
-      this.checkpoint();
-      this.log.close();
-      this.log = null;
-      this.backend.delete(this.logPath);
-    }
     this.closed = true;
-    this.db.close();
+    try {
+      if (this.log !== null) {
+        // No connection is left: fold everything into the file, then drop the log.
+        this.checkpoint(true);
+        for (const w of this.flushWaiters) w.resolve();
+        this.flushWaiters = [];
+        this.log.close();
+        this.log = null;
+        this.backend.delete(this.logPath);
+      }
+    } finally {
+      this.db.close();
+    }
   }
 }

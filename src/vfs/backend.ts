@@ -38,6 +38,11 @@ export interface StorageFile {
   size(): number;
   /** Makes every earlier write durable (fsync, or the medium's equivalent). */
   flush(): void;
+  /**
+   * The same, without blocking the thread, where the medium allows it: writes
+   * completed before the call are durable when the promise resolves.
+   */
+  flushAsync?(): Promise<void>;
   close(): void;
 }
 

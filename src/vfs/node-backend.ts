@@ -16,6 +16,7 @@ import {
   accessSync,
   unlinkSync,
   writeSync,
+  fsync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -142,6 +143,18 @@ class NodeFile implements StorageFile {
       syncDirectory(dirname(this.path));
       this.directorySyncPending = false;
     }
+  }
+
+  /** fsync on libuv's thread pool: the event loop keeps running meanwhile. */
+  flushAsync(): Promise<void> {
+    if (this.directorySyncPending) {
+      this.flush();
+      return Promise.resolve();
+    }
+    const fd = this.fd;
+    return new Promise((resolve, reject) => {
+      fsync(fd, (err) => (err ? reject(toStorageError(err, `fsync ${this.path}`)) : resolve()));
+    });
   }
 
   close(): void {

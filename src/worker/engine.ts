@@ -3,7 +3,8 @@
  * (logical connection) open on it. In Node, Deno and edge runtimes it runs in
  * the caller's process; in browsers it runs inside the dedicated worker.
  */
-import type { StorageBackend } from '../vfs/backend.js';
+import type { StorageBackend, StorageFile } from '../vfs/backend.js';
+import { MvccBackend, MvccFile } from '../mvcc/mvcc-backend.js';
 import { MemoryBackend } from '../vfs/memory-backend.js';
 import { registerVfs, type RegisteredVfs } from '../vfs/sqlite-vfs.js';
 import type { CallbackErrorReporter } from './callbacks.js';
@@ -16,6 +17,7 @@ const SQLITE_OPEN_READWRITE = 0x00000002;
 const SQLITE_OPEN_CREATE = 0x00000004;
 const SQLITE_OPEN_URI = 0x00000040;
 const SQLITE_OPEN_EXRESCODE = 0x02000000;
+const SQLITE_FCNTL_FILE_POINTER = 7;
 const SQLITE_DBCONFIG_DQS_DML = 1013;
 const SQLITE_DBCONFIG_DQS_DDL = 1014;
 
@@ -62,17 +64,73 @@ export class Engine implements SessionHost {
   }
 
   private async registerDefaultStorage(): Promise<void> {
-    this.addStorage('memory', new MemoryBackend());
+    this.addStorage('memory', new MvccBackend(new MemoryBackend()));
     if (isNode()) {
       const { NodeBackend } = await import('../vfs/node-backend.js');
-      this.addStorage('node', new NodeBackend());
+      this.addStorage('node', new MvccBackend(new NodeBackend()));
+      // Plain access (no MVCC) for folding a native SQLite's hot journal or WAL into the file.
+      this.plainVfs = registerVfs(this.sqlite3, 'heliosdb-node-plain', new NodeBackend());
     }
   }
+
+  private plainVfs: RegisteredVfs | null = null;
 
   private addStorage(kind: StorageKind, backend: StorageBackend): void {
     const vfs = registerVfs(this.sqlite3, `heliosdb-${kind}`, backend);
     vfs.onLockReleased(() => this.wake());
     this.vfses.set(kind, vfs);
+  }
+
+  /**
+   * Before the first MVCC open of a file in this engine: if native SQLite left
+   * a hot rollback journal or a WAL beside it (or the file is in WAL mode),
+   * let SQLite itself recover and checkpoint it through a plain VFS and switch
+   * the file to rollback-journal mode, so the MVCC store starts from a file
+   * that holds every committed transaction.
+   */
+  private prepareFile(database: string, uri: boolean): void {
+    const plain = this.plainVfs;
+    const vfs = this.vfses.get(this.defaultStorage);
+    if (plain === null || vfs === undefined) return;
+    const path = uri ? uriPath(database) : database;
+    if (path === null) return;
+    const mvcc = vfs.backend as MvccBackend;
+    if (mvcc.storeFor(path) !== undefined) return;
+    const backend = plain.backend;
+    if (!backend.exists(path)) return;
+    if (!backend.exists(`${path}-journal`) && !backend.exists(`${path}-wal`) && !walModeHeader(backend, path)) return;
+    const zName = this.mem.allocCString(path);
+    const zVfs = this.mem.allocCString(plain.name);
+    const ppDb = this.raw.sqlite3_malloc(8);
+    try {
+      const rc = this.raw.sqlite3_open_v2(zName, ppDb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE, zVfs);
+      const db = new Int32Array(this.mem.heap().buffer)[ppDb >> 2];
+      const fail = (what: string, code: number): never => {
+        const msg = (db ? this.mem.cstr(this.raw.sqlite3_errmsg(db)) : null) ?? `error ${code}`;
+        if (db) this.raw.sqlite3_close_v2(db);
+        throw new EngineError({ kind: kindForCode(code), message: `cannot recover ${path} (${what}): ${msg}`, sqliteCode: code });
+      };
+      if (rc !== RC.OK) fail('open', rc);
+      const zSql = this.mem.allocCString('PRAGMA journal_mode=DELETE');
+      const pStmt = this.raw.sqlite3_malloc(8);
+      try {
+        const prc = this.raw.sqlite3_prepare_v3(db, zSql, -1, 0, pStmt, 0);
+        if (prc !== RC.OK) fail('prepare', prc);
+        const stmt = new Int32Array(this.mem.heap().buffer)[pStmt >> 2];
+        let src = this.raw.sqlite3_step(stmt);
+        while (src === RC.ROW) src = this.raw.sqlite3_step(stmt);
+        this.raw.sqlite3_finalize(stmt);
+        if (src !== RC.DONE) fail('checkpoint', src);
+      } finally {
+        this.raw.sqlite3_free(zSql);
+        this.raw.sqlite3_free(pStmt);
+      }
+      this.raw.sqlite3_close_v2(db);
+    } finally {
+      this.raw.sqlite3_free(ppDb);
+      this.raw.sqlite3_free(zName);
+      this.raw.sqlite3_free(zVfs);
+    }
   }
 
   /** The storage a plain path opens on in this runtime. */
@@ -125,7 +183,9 @@ export class Engine implements SessionHost {
     if (options.uri) flags |= SQLITE_OPEN_URI;
     // ':memory:' too: its main database lives in memory either way, but the files
     // it ATTACHes (and its temp files) must open on the real storage.
-    const vfsName = this.vfses.get(this.defaultStorage)?.name ?? null;
+    const vfs = this.vfses.get(this.defaultStorage);
+    const vfsName = vfs?.name ?? null;
+    if (!memory) this.prepareFile(database, !!options.uri);
     const zName = this.mem.allocCString(memory ? ':memory:' : database);
     const zVfs = vfsName ? this.mem.allocCString(vfsName) : 0;
     const ppDb = raw.sqlite3_malloc(8);
@@ -162,8 +222,39 @@ export class Engine implements SessionHost {
       cachedStatements: options.cachedStatements ?? 128,
       reportCallbackError: options.reportCallbackError ?? (() => undefined),
     });
+    const file = vfs ? this.mainFileOf(db, vfs) : undefined;
+    if (file instanceof MvccFile) {
+      // Atomicity and durability come from the commit log; SQLite's own journal stays in memory.
+      try {
+        session.execSimple('PRAGMA journal_mode=MEMORY');
+      } catch (e) {
+        // A file that is not a usable database reports that on first use, as in the sqlite3 module.
+        const primary = (e instanceof EngineError ? (e.sqliteCode ?? 0) : 0) & 0xff;
+        if (primary !== RC.NOTADB && primary !== RC.CORRUPT) {
+          session.close();
+          throw e;
+        }
+      }
+      session.attachMvcc(file);
+    }
     this.sessions.add(session);
     return session;
+  }
+
+  /** The storage file behind a connection's main database, through SQLITE_FCNTL_FILE_POINTER. */
+  private mainFileOf(db: Ptr, vfs: RegisteredVfs): StorageFile | undefined {
+    const raw = this.raw as RawExports & { sqlite3_file_control(db: Ptr, zDb: Ptr, op: number, pArg: Ptr): number };
+    const zMain = this.mem.allocCString('main');
+    const pOut = raw.sqlite3_malloc(8);
+    try {
+      new Int32Array(this.mem.heap().buffer)[pOut >> 2] = 0;
+      if (raw.sqlite3_file_control(db, zMain, SQLITE_FCNTL_FILE_POINTER, pOut) !== RC.OK) return undefined;
+      const pFile = new Int32Array(this.mem.heap().buffer)[pOut >> 2];
+      return pFile ? vfs.storageFileOf(pFile) : undefined;
+    } finally {
+      raw.sqlite3_free(pOut);
+      raw.sqlite3_free(zMain);
+    }
   }
 
   private lastStorageError(): string | undefined {
@@ -177,6 +268,31 @@ export class Engine implements SessionHost {
   /** Number of open sessions. */
   get sessionCount(): number {
     return this.sessions.size;
+  }
+}
+
+/** The file path of a `file:` URI, or null for an in-memory one. */
+function uriPath(uri: string): string | null {
+  if (!uri.startsWith('file:')) return uri;
+  const [rest, query = ''] = uri.slice(5).split('?', 2);
+  if (/(^|&)mode=memory(&|$)/.test(query)) return null;
+  let path = rest;
+  if (path.startsWith('//')) path = path.slice(path.indexOf('/', 2));
+  const p = decodeURIComponent(path);
+  return p === '' || p === ':memory:' ? null : p;
+}
+
+/** Whether the database header says WAL mode (read/write versions 2). */
+function walModeHeader(backend: StorageBackend, path: string): boolean {
+  const f = backend.open(path, { create: false, readonly: true, deleteOnClose: false, kind: 'other' });
+  try {
+    const h = new Uint8Array(20);
+    if (f.read(h, 0) < 20) return false;
+    const magic = 'SQLite format 3';
+    for (let i = 0; i < magic.length; i++) if (h[i] !== magic.charCodeAt(i)) return false;
+    return h[18] === 2 || h[19] === 2;
+  } finally {
+    f.close();
   }
 }
 

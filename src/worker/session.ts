@@ -19,6 +19,7 @@ import {
   type WindowClass,
 } from './callbacks.js';
 import { EngineError, kindForCode, programmingError, RC } from './engine-error.js';
+import type { MvccFile } from '../mvcc/mvcc-backend.js';
 import type { SessionPort } from './session-port.js';
 import type { Ptr, RawExports, Sqlite3Static } from './sqlite-module.js';
 import { Statement, StatementCache } from './statement.js';
@@ -109,6 +110,7 @@ interface BackupExports extends RawExports {
   sqlite3_malloc64(n: bigint): Ptr;
 }
 
+const SQLITE_BUSY_SNAPSHOT = 517;
 const SQLITE_DESERIALIZE_FREEONCLOSE = 1;
 const SQLITE_DESERIALIZE_RESIZEABLE = 2;
 const DEFAULT_BATCH = 256;
@@ -129,6 +131,10 @@ export class Session implements SessionPort {
   readonly callbacks: CallbackRegistry;
   /** Milliseconds a statement may wait for a lock before 'database is locked'. */
   timeoutMs: number;
+  /** The MVCC view of the main database, when it has one. */
+  private mvcc: MvccFile | null = null;
+  /** The last of this session's commits known durable. */
+  private ackedVersion = 0;
 
   constructor(
     private readonly host: SessionHost,
@@ -146,6 +152,26 @@ export class Session implements SessionPort {
 
   get closed(): boolean {
     return this.db === 0;
+  }
+
+  /** @internal Binds the session to its database's MVCC file (set by the engine at open). */
+  attachMvcc(file: MvccFile): void {
+    this.mvcc = file;
+  }
+
+  /** Waits until this session's commits are durable (group commit: one flush serves many). */
+  private settleDurability(): Promise<void> | undefined {
+    const f = this.mvcc;
+    if (f === null) return undefined;
+    const v = f.lastDurableCommit;
+    if (v <= this.ackedVersion) return undefined;
+    if (f.store.isDurable(v)) {
+      this.ackedVersion = v;
+      return undefined;
+    }
+    return f.store.whenDurable(v).then(() => {
+      if (v > this.ackedVersion) this.ackedVersion = v;
+    });
   }
 
   /** The raw `sqlite3*` handle (for engine-internal use: backup, hooks). */
@@ -193,20 +219,47 @@ export class Session implements SessionPort {
       return op();
     } catch (e) {
       if (!isBusy(e)) throw e;
+      this.checkStale(e);
     }
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       if (Date.now() >= deadline) {
         throw new EngineError({ kind: 'OperationalError', message: 'database is locked', sqliteCode: RC.BUSY, sqliteName: 'SQLITE_BUSY' });
       }
-      await this.host.waitForUnlock(deadline);
+      // A lone statement that met a stale snapshot has already released it: run it again at once.
+      if (!this.staleRetry) await this.host.waitForUnlock(deadline);
+      this.staleRetry = false;
       this.checkOpen();
       try {
         return op();
       } catch (e) {
         if (!isBusy(e)) throw e;
+        this.checkStale(e);
       }
     }
+  }
+
+  private staleRetry = false;
+
+  /**
+   * SQLITE_BUSY_SNAPSHOT: another connection committed after this one's read
+   * snapshot was taken, so it may not write on top of it. A statement outside
+   * an explicit transaction simply runs again on the latest version; inside
+   * one, the transaction must restart: a retryable conflict.
+   */
+  private checkStale(e: unknown): void {
+    if (!(e instanceof EngineError) || e.sqliteCode !== SQLITE_BUSY_SNAPSHOT) return;
+    if (this.raw.sqlite3_get_autocommit(this.db)) {
+      this.staleRetry = true;
+      return;
+    }
+    throw new EngineError({
+      kind: 'OperationalError',
+      message: 'could not serialize access: another connection committed since this transaction began; retry the transaction',
+      sqliteCode: SQLITE_BUSY_SNAPSHOT,
+      sqliteName: 'SQLITE_BUSY_SNAPSHOT',
+      retryable: true,
+    });
   }
 
   private columns(st: Statement, ncol: number, opts: ExecOptions): { columns: ColumnInfo[]; converters: (string | null)[] | null } {
@@ -306,6 +359,8 @@ export class Session implements SessionPort {
         this.cursors.set(cursorId, { st, ncol, modes });
         owned = false;
       }
+      const durable = this.settleDurability();
+      if (durable) await durable;
       return {
         cursorId,
         columns: meta?.columns ?? null,
@@ -391,6 +446,7 @@ export class Session implements SessionPort {
         });
         changes += Number(this.raw.sqlite3_changes64(this.db));
       }
+      await this.settleDurability();
       return { ...this.emptyResult(), rowcount: changes, isDml: true };
     } finally {
       this.cache.release(st);
@@ -454,6 +510,8 @@ export class Session implements SessionPort {
     } finally {
       raw.sqlite3_free(outs);
       raw.sqlite3_free(zScript);
+      // Statements that committed before a failure are acknowledged durable too.
+      await this.settleDurability();
     }
     return this.state();
   }
@@ -461,6 +519,7 @@ export class Session implements SessionPort {
   /** Runs a transaction-control statement (waits for locks like any statement). */
   async control(sql: string): Promise<SessionState> {
     await this.retryBusy(() => this.execSimple(sql));
+    await this.settleDurability();
     return this.state();
   }
 

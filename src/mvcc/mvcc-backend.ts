@@ -1,0 +1,267 @@
+/**
+ * MVCC over any storage backend.
+ *
+ * Each SQLite connection that opens a database gets its own `MvccFile` on the
+ * database's shared `PageStore`:
+ * - taking the SHARED lock pins the latest version as the connection's
+ *   snapshot; every read is served as of that version, so readers never wait
+ *   and never see part of a commit;
+ * - the RESERVED lock admits one writer at a time (others get SQLITE_BUSY and
+ *   are queued by the engine); a writer whose snapshot is older than the latest
+ *   version is refused as stale (SQLITE_BUSY_SNAPSHOT), as in SQLite's WAL mode;
+ * - a writer's pages go to a private overlay until SQLite's commit point
+ *   (SQLITE_FCNTL_COMMIT_PHASETWO), where they become the next version in the
+ *   commit log; a rollback simply drops the overlay.
+ * Rollback journals live in memory: atomicity and durability come from the
+ * commit log, so SQLite runs with `journal_mode=MEMORY`.
+ */
+import {
+  StorageError,
+  type LockLevel,
+  type LockOutcome,
+  type OpenOptions,
+  type SelfLockingFile,
+  type StorageBackend,
+  type StorageFile,
+} from '../vfs/backend.js';
+import { MemoryBackend } from '../vfs/memory-backend.js';
+import { newTxnId } from './commit-log.js';
+import { PageStore, pageSizeOf, type PageStoreOptions } from './page-store.js';
+
+const NONE = 0;
+const SHARED = 1;
+const RESERVED = 2;
+
+interface StoreEntry {
+  readonly store: PageStore;
+  refs: number;
+}
+
+function isTransient(path: string): boolean {
+  return path.endsWith('-journal') || path.endsWith('-wal') || path.endsWith('-shm');
+}
+
+export class MvccBackend implements StorageBackend {
+  readonly name: string;
+  private readonly stores = new Map<string, StoreEntry>();
+  private readonly transient = new MemoryBackend();
+
+  constructor(
+    readonly inner: StorageBackend,
+    private readonly options: PageStoreOptions = {},
+  ) {
+    this.name = inner.name;
+  }
+
+  open(path: string, options: OpenOptions): StorageFile {
+    if (options.kind === 'main-db') {
+      const key = this.inner.canonical(path);
+      let entry = this.stores.get(key);
+      if (entry === undefined) {
+        const store = PageStore.open(this.inner, path, { ...this.options, create: options.create, readonly: options.readonly });
+        entry = { store, refs: 0 };
+        this.stores.set(key, entry);
+      }
+      entry.refs++;
+      return new MvccFile(this, entry.store, key, options.readonly);
+    }
+    if (options.kind === 'main-journal' || options.kind === 'wal' || isTransient(path)) {
+      return this.transient.open(path, options);
+    }
+    return this.inner.open(path, options);
+  }
+
+  exists(path: string): boolean {
+    if (isTransient(path)) return this.transient.exists(path);
+    return this.inner.exists(path);
+  }
+
+  delete(path: string, syncDir?: boolean): void {
+    if (isTransient(path)) this.transient.delete(path);
+    else this.inner.delete(path, syncDir);
+  }
+
+  canonical(path: string): string {
+    return this.inner.canonical(path);
+  }
+
+  /** The open store for `path`, if any connection has it open. */
+  storeFor(path: string): PageStore | undefined {
+    return this.stores.get(this.inner.canonical(path))?.store;
+  }
+
+  /** @internal A file closed: the last one closes the store (final checkpoint). */
+  release(key: string): void {
+    const entry = this.stores.get(key);
+    if (!entry) return;
+    if (--entry.refs > 0) return;
+    this.stores.delete(key);
+    entry.store.close();
+  }
+}
+
+/** One connection's view of a database under MVCC. */
+export class MvccFile implements SelfLockingFile {
+  readonly selfLocking = true;
+  private level: LockLevel = NONE;
+  private snapshot = -1;
+  private overlay: Map<number, Uint8Array> | null = null;
+  private overlayPages = 0;
+  private syncRequested = false;
+  private closed = false;
+  /** Version of this connection's last commit that asked for durability (0: none). */
+  lastDurableCommit = 0;
+
+  constructor(
+    private readonly backend: MvccBackend,
+    readonly store: PageStore,
+    private readonly key: string,
+    private readonly readonly: boolean,
+  ) {}
+
+  /** The version this connection reads, or -1 outside a read transaction. */
+  get snapshotVersion(): number {
+    return this.snapshot;
+  }
+
+  private get version(): number {
+    return this.snapshot >= 0 ? this.snapshot : this.store.latest;
+  }
+
+  private get dbPages(): number {
+    return this.overlay !== null ? this.overlayPages : this.store.dbPagesAt(this.version);
+  }
+
+  lock(level: LockLevel): LockOutcome {
+    if (level >= SHARED && this.level === NONE) {
+      this.snapshot = this.store.latest;
+      this.store.pin(this.snapshot);
+      this.level = SHARED;
+    }
+    if (level >= RESERVED && this.level < RESERVED) {
+      if (this.readonly) return 'busy';
+      const writer = this.store.writer;
+      if (writer !== null && writer !== this) return 'busy';
+      if (this.snapshot < this.store.latest) return 'stale';
+      this.store.writer = this;
+      this.overlay = new Map();
+      this.overlayPages = this.store.dbPagesAt(this.snapshot);
+      this.syncRequested = false;
+    }
+    if (level > this.level) this.level = level;
+    return 'ok';
+  }
+
+  unlock(level: LockLevel): void {
+    if (this.level >= RESERVED && level < RESERVED) {
+      // Either commitPhaseTwo published the overlay, or this is a rollback.
+      this.overlay = null;
+      if (this.store.writer === this) this.store.writer = null;
+    }
+    if (level === NONE && this.level >= SHARED) {
+      this.store.unpin(this.snapshot);
+      this.snapshot = -1;
+    }
+    this.level = level;
+  }
+
+  reservedByOther(): boolean {
+    const w = this.store.writer;
+    return w !== null && w !== this;
+  }
+
+  commitPhaseTwo(): void {
+    const overlay = this.overlay;
+    if (overlay === null) return;
+    const base = this.store.dbPagesAt(this.snapshot);
+    if (overlay.size === 0 && this.overlayPages === base) return;
+    const pages = new Map<number, Uint8Array>();
+    for (const [pgno, data] of overlay) if (pgno <= this.overlayPages) pages.set(pgno, data);
+    const version = this.store.commit(pages, this.overlayPages, newTxnId());
+    // This connection now reads its own commit.
+    this.store.unpin(this.snapshot);
+    this.snapshot = version;
+    this.store.pin(version);
+    if (this.syncRequested) this.lastDurableCommit = version;
+    this.overlay = new Map();
+  }
+
+  read(into: Uint8Array, offset: number): number {
+    const ps = this.store.pageSize;
+    if (ps === 0) return this.store.foreignBytes > 0 ? this.store.readForeign(into, offset) : 0;
+    const version = this.version;
+    const dbPages = this.dbPages;
+    let done = 0;
+    let scratch: Uint8Array | null = null;
+    while (done < into.length) {
+      const pos = offset + done;
+      const pgno = Math.floor(pos / ps) + 1;
+      if (pgno > dbPages) break;
+      const within = pos - (pgno - 1) * ps;
+      const n = Math.min(ps - within, into.length - done);
+      const own = this.overlay?.get(pgno);
+      if (own !== undefined) {
+        into.set(own.subarray(within, within + n), done);
+      } else if (within === 0 && n === ps) {
+        this.store.readPage(pgno, version, into.subarray(done, done + ps));
+      } else {
+        scratch ??= new Uint8Array(ps);
+        this.store.readPage(pgno, version, scratch);
+        into.set(scratch.subarray(within, within + n), done);
+      }
+      done += n;
+    }
+    return done;
+  }
+
+  write(data: Uint8Array, offset: number): void {
+    const overlay = this.overlay;
+    if (overlay === null) throw new StorageError('io', 'write to the database without a write lock');
+    if (this.store.pageSize === 0) {
+      if (offset !== 0 || data.length < 100) throw new StorageError('io', 'the first write must be page 1');
+      this.store.setPageSize(pageSizeOf(data));
+    }
+    const ps = this.store.pageSize;
+    let done = 0;
+    while (done < data.length) {
+      const pos = offset + done;
+      const pgno = Math.floor(pos / ps) + 1;
+      const within = pos - (pgno - 1) * ps;
+      const n = Math.min(ps - within, data.length - done);
+      let page = overlay.get(pgno);
+      if (page === undefined) {
+        page = new Uint8Array(ps);
+        if (within !== 0 || n !== ps) this.store.readPage(pgno, this.snapshot, page);
+        overlay.set(pgno, page);
+      }
+      page.set(data.subarray(done, done + n), within);
+      if (pgno > this.overlayPages) this.overlayPages = pgno;
+      done += n;
+    }
+  }
+
+  truncate(size: number): void {
+    if (this.overlay === null) throw new StorageError('io', 'truncate without a write lock');
+    const ps = this.store.pageSize;
+    if (ps === 0) return;
+    this.overlayPages = Math.ceil(size / ps);
+    for (const pgno of [...this.overlay.keys()]) if (pgno > this.overlayPages) this.overlay.delete(pgno);
+  }
+
+  size(): number {
+    if (this.store.pageSize === 0) return this.store.foreignBytes;
+    return this.dbPages * this.store.pageSize;
+  }
+
+  /** SQLite syncs the database during a commit unless `synchronous=OFF`: the commit must then be durable. */
+  flush(): void {
+    if (this.overlay !== null) this.syncRequested = true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.level !== NONE) this.unlock(NONE);
+    this.backend.release(this.key);
+  }
+}
