@@ -32,6 +32,7 @@ export {
   InternalError,
   ProgrammingError,
   NotSupportedError,
+  ConflictError,
 } from './api/errors.js';
 export { adapters, converters, register_adapter, register_converter, type Adapter, type Converter } from './api/adapters.js';
 export { complete_statement } from './api/complete-statement.js';

@@ -12,7 +12,7 @@ import type { BindParams } from '../worker/values.js';
 import { Cursor, type RowFactory } from './cursor.js';
 import { iterdump as dumpLines } from './dump.js';
 import * as errors from './errors.js';
-import { NotSupportedError, OperationalError, ProgrammingError, translate, translateSync } from './errors.js';
+import { ConflictError, NotSupportedError, OperationalError, ProgrammingError, translate, translateSync } from './errors.js';
 
 /** The `autocommit` value that selects the module's legacy (isolation_level) behaviour. */
 export const LEGACY_TRANSACTION_CONTROL = -1;
@@ -272,11 +272,28 @@ export class Connection implements AsyncDisposable {
 
   /**
    * Runs `fn` in a transaction: commits when it resolves, rolls back and
-   * rethrows when it throws. Nested calls use savepoints.
+   * rethrows when it throws. Nested calls use savepoints. When another
+   * connection's commit makes the transaction's snapshot stale (ConflictError),
+   * the whole transaction is rolled back and run again (up to `retries` times),
+   * so `fn` must be safe to re-run.
    */
-  async transaction<T>(fn: (connection: this) => Promise<T> | T): Promise<T> {
+  async transaction<T>(fn: (connection: this) => Promise<T> | T, options: { retries?: number } = {}): Promise<T> {
     this._checkOpen();
     await this.settle();
+    if (this._inTransaction) return this.runTransaction(fn);
+    // A write-write conflict (ConflictError) restarts the whole transaction on a fresh snapshot.
+    const retries = options.retries ?? 20;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.runTransaction(fn);
+      } catch (e) {
+        if (!(e instanceof ConflictError) || attempt >= retries || this._closed) throw e;
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** attempt)));
+      }
+    }
+  }
+
+  private async runTransaction<T>(fn: (connection: this) => Promise<T> | T): Promise<T> {
     const nested = this._inTransaction;
     const name = `heliosdb_txn_${++savepointCounter}`;
     const port = this._port;

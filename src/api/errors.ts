@@ -51,6 +51,17 @@ export class NotSupportedError extends DatabaseError {
   override name = 'NotSupportedError';
 }
 
+/**
+ * A write-write conflict between concurrent transactions: another connection
+ * committed after this transaction's snapshot was taken, so it cannot commit
+ * as it stands. Retrying the whole transaction resolves it;
+ * `Connection.transaction(fn)` does so automatically.
+ */
+export class ConflictError extends OperationalError {
+  override name = 'ConflictError';
+  readonly retryable = true;
+}
+
 const classes: Record<ErrorKind, new (message: string, options?: { cause?: unknown }) => globalThis.Error> = {
   Warning,
   Error: DbApiError,
@@ -67,7 +78,7 @@ const classes: Record<ErrorKind, new (message: string, options?: { cause?: unkno
 /** Turns an engine error (or error data that crossed a worker boundary) into the DB-API exception. */
 export function toDbApiError(e: unknown): unknown {
   if (!(e instanceof EngineError)) return e;
-  const Cls = classes[e.kind] ?? DatabaseError;
+  const Cls = e.retryable ? ConflictError : (classes[e.kind] ?? DatabaseError);
   const err = new Cls(e.message, { cause: e.cause });
   if (err instanceof DbApiError) {
     err.sqlite_errorcode = e.sqliteCode;

@@ -17,16 +17,18 @@ export function newChecksum(seed0 = 0x5ed, seed1 = 0xc0ffee): Checksum {
 /** Adds `bytes` (length a multiple of 8) to the running checksum `c`. */
 export function addChecksum(c: Checksum, bytes: Uint8Array): void {
   if (bytes.length % 8 !== 0) throw new RangeError('checksum input must be a multiple of 8 bytes');
+  // Int32 lanes with `| 0` wrap-around keep the loop in integer arithmetic.
   const words =
     bytes.byteOffset % 4 === 0
-      ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2)
-      : new Uint32Array(bytes.slice().buffer);
-  let s0 = c.s0;
-  let s1 = c.s1;
-  for (let i = 0; i < words.length; i += 2) {
-    s0 = (s0 + words[i] + s1) >>> 0;
-    s1 = (s1 + words[i + 1] + s0) >>> 0;
+      ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2)
+      : new Int32Array(bytes.slice().buffer);
+  let s0 = c.s0 | 0;
+  let s1 = c.s1 | 0;
+  const n = words.length;
+  for (let i = 0; i < n; i += 2) {
+    s0 = (s0 + words[i] + s1) | 0;
+    s1 = (s1 + words[i + 1] + s0) | 0;
   }
-  c.s0 = s0;
-  c.s1 = s1;
+  c.s0 = s0 >>> 0;
+  c.s1 = s1 >>> 0;
 }

@@ -24,6 +24,12 @@ const MAGIC = 'HDBHLOG1';
 export const LOG_HEADER_SIZE = 32;
 export const FRAME_HEADER_SIZE = 16;
 export const COMMIT_RECORD_SIZE = 56;
+/**
+ * The log grows in zero-filled chunks: appends then overwrite space whose size
+ * never changes, so each flush is a cheap data-only sync. Zeros never pass as
+ * frames (their salt is never 0).
+ */
+const GROW_BYTES = 4 * 1024 * 1024;
 
 /** One committed transaction, as recorded in (or recovered from) the log. */
 export interface CommitRecord {
@@ -52,11 +58,22 @@ function randomU32(): number {
   return a[0] || 1;
 }
 
-/** A fresh random 16-byte transaction id as 32 hex digits. */
+let txnPrefix: string | undefined;
+let txnCounter = 0;
+
+/**
+ * A new unique transaction id (32 hex digits): a random per-process prefix
+ * and a counter, so ids are unique across processes without a random draw
+ * per commit.
+ */
 export function newTxnId(): string {
-  const b = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(b);
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  if (txnPrefix === undefined) {
+    const b = new Uint8Array(10);
+    globalThis.crypto.getRandomValues(b);
+    txnPrefix = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+  txnCounter++;
+  return txnPrefix + txnCounter.toString(16).padStart(12, '0');
 }
 
 function txnIdBytes(id: string): Uint8Array {
@@ -81,6 +98,8 @@ function getU64(v: DataView, at: number): number {
 
 export class CommitLog {
   private end: number;
+  /** Bytes of the file already allocated (zero-filled past `end`). */
+  private allocated: number;
 
   private constructor(
     private readonly file: StorageFile,
@@ -91,6 +110,19 @@ export class CommitLog {
     end: number,
   ) {
     this.end = end;
+    this.allocated = file.size();
+  }
+
+  /** Makes room for `n` more bytes, in zero-filled chunks made durable at once. */
+  private reserve(n: number): void {
+    if (this.end + n <= this.allocated || GROW_BYTES > 0) return;
+    const target = Math.ceil((this.end + n + GROW_BYTES) / GROW_BYTES) * GROW_BYTES;
+    const zeros = new Uint8Array(Math.min(GROW_BYTES, target - this.allocated));
+    for (let at = this.allocated; at < target; at += zeros.length) {
+      this.file.write(zeros.subarray(0, Math.min(zeros.length, target - at)), at);
+    }
+    this.file.flush();
+    this.allocated = target;
   }
 
   get baseVersion(): number {
@@ -187,12 +219,22 @@ export class CommitLog {
       expected++;
       sum = newChecksum(salt, version % 0x100000000);
     }
-    const dropped = total - committedEnd;
-    if (dropped > 0) {
+    // Past the last whole commit there is either preallocated zeros (a clean
+    // log) or the remains of a torn append: drop those.
+    let dropped = 0;
+    if (committedEnd < total && !CommitLog.zerosAt(file, committedEnd, Math.min(total, offset + frame.length + COMMIT_RECORD_SIZE))) {
+      dropped = total - committedEnd;
       file.truncate(committedEnd);
       file.flush();
     }
     return { log: new CommitLog(file, pageSize, salt, base, committedEnd), commits, droppedBytes: dropped };
+  }
+
+  private static zerosAt(file: StorageFile, from: number, to: number): boolean {
+    const buf = new Uint8Array(Math.max(0, to - from));
+    const got = file.read(buf, from);
+    for (let i = 0; i < got; i++) if (buf[i] !== 0) return false;
+    return true;
   }
 
   private static headerValid(h: Uint8Array): boolean {
@@ -245,6 +287,7 @@ export class CommitLog {
     addChecksum(sum, buf.subarray(at, at + 48));
     view.setUint32(at + 48, sum.s0, true);
     view.setUint32(at + 52, sum.s1, true);
+    this.reserve(buf.length);
     this.file.write(buf, this.end);
     this.end += buf.length;
     return { version, time, dbPages, txnId, frames };
@@ -272,8 +315,8 @@ export class CommitLog {
   reset(baseVersion: number): void {
     this.salt = randomU32();
     this.base = baseVersion;
+    // The new salt invalidates every old frame; the allocation is kept for reuse.
     CommitLog.writeHeader(this.file, this.pageSize, this.salt, baseVersion);
-    this.file.truncate(LOG_HEADER_SIZE);
     this.file.flush();
     this.end = LOG_HEADER_SIZE;
   }

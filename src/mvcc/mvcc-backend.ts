@@ -177,6 +177,7 @@ export class MvccFile implements SelfLockingFile {
     if (overlay.size === 0 && this.overlayPages === base) return;
     const pages = new Map<number, Uint8Array>();
     for (const [pgno, data] of overlay) if (pgno <= this.overlayPages) pages.set(pgno, data);
+    // The overlay's pages are handed to the store (they become immutable versions).
     const version = this.store.commit(pages, this.overlayPages, newTxnId());
     // This connection now reads its own commit.
     this.store.unpin(this.snapshot);

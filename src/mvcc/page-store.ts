@@ -64,6 +64,7 @@ export class PageStore {
   /** The connection holding the write lock, if any. */
   writer: object | null = null;
   private closed = false;
+  private checkpointQueued = false;
   /** Size of a file that is not a SQLite database (read through unchanged), else 0. */
   foreignBytes: number;
 
@@ -153,6 +154,26 @@ export class PageStore {
     return this.fileDbPages;
   }
 
+  /**
+   * Shared cache of immutable page images from the log, by log offset: every
+   * connection reads through it (LRU by insertion, bounded in bytes).
+   */
+  private readonly cache = new Map<number, Uint8Array>();
+  private cacheBytes = 0;
+  private readonly cacheLimit = 16 * 1024 * 1024;
+
+  private remember(offset: number, page: Uint8Array): void {
+    if (this.cache.has(offset)) return;
+    this.cache.set(offset, page);
+    this.cacheBytes += page.length;
+    while (this.cacheBytes > this.cacheLimit) {
+      const first = this.cache.keys().next();
+      if (first.done) break;
+      this.cacheBytes -= this.cache.get(first.value)?.length ?? 0;
+      this.cache.delete(first.value);
+    }
+  }
+
   /** Fixes the page size for a database that had none (its first write). */
   setPageSize(size: number): void {
     if (this.foreignBytes > 0) throw new StorageError('io', `${this.path} is not a SQLite database`);
@@ -171,7 +192,14 @@ export class PageStore {
     if (locs !== undefined && this.log !== null) {
       for (let i = locs.length - 1; i >= 0; i--) {
         if (locs[i].version <= version) {
-          this.log.readPage(locs[i].offset, into);
+          const offset = locs[i].offset;
+          const hit = this.cache.get(offset);
+          if (hit !== undefined) {
+            into.set(hit);
+            return;
+          }
+          this.log.readPage(offset, into);
+          this.remember(offset, into.slice());
           return;
         }
       }
@@ -224,6 +252,19 @@ export class PageStore {
     const version = this.latestVersion + 1;
     const rec = this.log.append(version, pages, dbPages, txnId, Date.now());
     this.publish(rec);
+    // The committed images are immutable from here on: keep them for readers.
+    for (const f of rec.frames) {
+      const page = pages.get(f.pgno);
+      if (page !== undefined) this.remember(f.offset, page);
+    }
+    // Commits that never ask for a flush (synchronous=OFF) still get checkpointed.
+    if (this.log.size >= this.checkpointBytes && this.flushing === null && !this.checkpointQueued) {
+      this.checkpointQueued = true;
+      setImmediate(() => {
+        this.checkpointQueued = false;
+        if (!this.closed) this.maybeCheckpoint();
+      });
+    }
     return version;
   }
 
@@ -306,6 +347,8 @@ export class PageStore {
     // Only now may the log forget: the file holds everything.
     log.reset(this.latestVersion);
     this.index.clear();
+    this.cache.clear();
+    this.cacheBytes = 0;
     this.versions.length = 0;
     this.fileVersion = this.latestVersion;
     this.fileDbPages = dbPages;

@@ -16,7 +16,7 @@ import {
   accessSync,
   unlinkSync,
   writeSync,
-  fsync,
+  fdatasync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -145,7 +145,10 @@ class NodeFile implements StorageFile {
     }
   }
 
-  /** fsync on libuv's thread pool: the event loop keeps running meanwhile. */
+  /**
+   * fdatasync on libuv's thread pool (the event loop keeps running): the data,
+   * and any metadata needed to read it back (such as a grown size), is durable.
+   */
   flushAsync(): Promise<void> {
     if (this.directorySyncPending) {
       this.flush();
@@ -153,7 +156,7 @@ class NodeFile implements StorageFile {
     }
     const fd = this.fd;
     return new Promise((resolve, reject) => {
-      fsync(fd, (err) => (err ? reject(toStorageError(err, `fsync ${this.path}`)) : resolve()));
+      fdatasync(fd, (err) => (err ? reject(toStorageError(err, `fdatasync ${this.path}`)) : resolve()));
     });
   }
 

@@ -21,6 +21,9 @@ const SQLITE_FCNTL_FILE_POINTER = 7;
 const SQLITE_DBCONFIG_DQS_DML = 1013;
 const SQLITE_DBCONFIG_DQS_DDL = 1014;
 
+/** Longest run of in-process statements without giving the event loop a turn. */
+const YIELD_AFTER_MS = 4;
+
 /** How long a parked statement sleeps before re-checking, when no lock release woke it. */
 const POLL_MS = 25;
 
@@ -67,7 +70,7 @@ export class Engine implements SessionHost {
     this.addStorage('memory', new MvccBackend(new MemoryBackend()));
     if (isNode()) {
       const { NodeBackend } = await import('../vfs/node-backend.js');
-      this.addStorage('node', new MvccBackend(new NodeBackend()));
+      this.addStorage('node', new MvccBackend(new NodeBackend(), { checkpointBytes: checkpointBytesSetting() }));
       // Plain access (no MVCC) for folding a native SQLite's hot journal or WAL into the file.
       this.plainVfs = registerVfs(this.sqlite3, 'heliosdb-node-plain', new NodeBackend());
     }
@@ -149,6 +152,29 @@ export class Engine implements SessionHost {
     setTimeout(() => {
       for (const w of waiters) w();
     }, 0);
+  }
+
+  private turnStart = 0;
+  private turnTicking = false;
+
+  /**
+   * Cooperative fairness: a caller awaiting query after query in-process
+   * resolves everything in microtasks and would starve timers and I/O (a
+   * group-commit flush, other sessions' wake-ups). When no macrotask turn has
+   * happened for a few milliseconds, the next statement yields one.
+   */
+  maybeYield(): Promise<void> | undefined {
+    const now = performance.now();
+    if (!this.turnTicking) {
+      this.turnTicking = true;
+      this.turnStart = now;
+      setImmediate(() => {
+        this.turnTicking = false;
+      });
+      return undefined;
+    }
+    if (now - this.turnStart < YIELD_AFTER_MS) return undefined;
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   waitForUnlock(deadline: number): Promise<void> {
@@ -294,6 +320,13 @@ function walModeHeader(backend: StorageBackend, path: string): boolean {
   } finally {
     f.close();
   }
+}
+
+/** Log size that triggers a checkpoint; HELIOSDB_CHECKPOINT_BYTES overrides it (tests use small values). */
+function checkpointBytesSetting(): number | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const v = Number(env?.HELIOSDB_CHECKPOINT_BYTES);
+  return Number.isFinite(v) && v > 0 ? v : undefined;
 }
 
 function isNode(): boolean {

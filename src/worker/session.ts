@@ -86,6 +86,8 @@ export interface SessionHost {
   readonly mem: WasmMemory;
   /** Resolves when some lock was released, or after a short poll interval. */
   waitForUnlock(deadline: number): Promise<void>;
+  /** A macrotask turn to take before the next statement, when one is overdue. */
+  maybeYield(): Promise<void> | undefined;
   /** Called when the session closes. */
   forget(session: Session): void;
 }
@@ -318,6 +320,8 @@ export class Session implements SessionPort {
   /** Executes one statement and returns its first batch of rows. */
   async execute(sql: string, params: BindParams | undefined, opts: ExecOptions = {}): Promise<ExecResult> {
     this.checkOpen();
+    const turn = this.host.maybeYield();
+    if (turn) await turn;
     const st = this.cache.acquire(sql);
     if (st === null) return this.emptyResult();
     let owned = true;
