@@ -24,12 +24,6 @@ const MAGIC = 'HDBHLOG1';
 export const LOG_HEADER_SIZE = 32;
 export const FRAME_HEADER_SIZE = 16;
 export const COMMIT_RECORD_SIZE = 56;
-/**
- * The log grows in zero-filled chunks: appends then overwrite space whose size
- * never changes, so each flush is a cheap data-only sync. Zeros never pass as
- * frames (their salt is never 0).
- */
-const GROW_BYTES = 4 * 1024 * 1024;
 
 /** One committed transaction, as recorded in (or recovered from) the log. */
 export interface CommitRecord {
@@ -98,8 +92,7 @@ function getU64(v: DataView, at: number): number {
 
 export class CommitLog {
   private end: number;
-  /** Bytes of the file already allocated (zero-filled past `end`). */
-  private allocated: number;
+  private appendBuf = new Uint8Array(0);
 
   private constructor(
     private readonly file: StorageFile,
@@ -110,20 +103,8 @@ export class CommitLog {
     end: number,
   ) {
     this.end = end;
-    this.allocated = file.size();
   }
 
-  /** Makes room for `n` more bytes, in zero-filled chunks made durable at once. */
-  private reserve(n: number): void {
-    if (this.end + n <= this.allocated || GROW_BYTES > 0) return;
-    const target = Math.ceil((this.end + n + GROW_BYTES) / GROW_BYTES) * GROW_BYTES;
-    const zeros = new Uint8Array(Math.min(GROW_BYTES, target - this.allocated));
-    for (let at = this.allocated; at < target; at += zeros.length) {
-      this.file.write(zeros.subarray(0, Math.min(zeros.length, target - at)), at);
-    }
-    this.file.flush();
-    this.allocated = target;
-  }
 
   get baseVersion(): number {
     return this.base;
@@ -219,8 +200,8 @@ export class CommitLog {
       expected++;
       sum = newChecksum(salt, version % 0x100000000);
     }
-    // Past the last whole commit there is either preallocated zeros (a clean
-    // log) or the remains of a torn append: drop those.
+    // Past the last whole commit there may be frames of an older generation
+    // (the file is reused after a checkpoint) or a torn append: drop them.
     let dropped = 0;
     if (committedEnd < total && !CommitLog.zerosAt(file, committedEnd, Math.min(total, offset + frame.length + COMMIT_RECORD_SIZE))) {
       dropped = total - committedEnd;
@@ -259,8 +240,11 @@ export class CommitLog {
   append(version: number, pages: ReadonlyMap<number, Uint8Array>, dbPages: number, txnId: string, time: number): CommitRecord {
     const ps = this.pageSize;
     const frameSize = FRAME_HEADER_SIZE + ps;
-    const buf = new Uint8Array(pages.size * frameSize + COMMIT_RECORD_SIZE);
-    const view = new DataView(buf.buffer);
+    // Every byte of the buffer is written below, so one reused buffer serves all appends.
+    const need = pages.size * frameSize + COMMIT_RECORD_SIZE;
+    if (this.appendBuf.length < need) this.appendBuf = new Uint8Array(Math.max(need, this.appendBuf.length * 2));
+    const buf = this.appendBuf.subarray(0, need);
+    const view = new DataView(buf.buffer, 0, need);
     const sum = newChecksum(this.salt, (version - 1) % 0x100000000);
     const frames: Array<{ pgno: number; offset: number }> = [];
     let at = 0;
@@ -287,7 +271,6 @@ export class CommitLog {
     addChecksum(sum, buf.subarray(at, at + 48));
     view.setUint32(at + 48, sum.s0, true);
     view.setUint32(at + 52, sum.s1, true);
-    this.reserve(buf.length);
     this.file.write(buf, this.end);
     this.end += buf.length;
     return { version, time, dbPages, txnId, frames };
@@ -315,7 +298,8 @@ export class CommitLog {
   reset(baseVersion: number): void {
     this.salt = randomU32();
     this.base = baseVersion;
-    // The new salt invalidates every old frame; the allocation is kept for reuse.
+    // The new salt invalidates every old frame. The file keeps its size: later
+    // appends overwrite it in place, so their flushes are data-only syncs.
     CommitLog.writeHeader(this.file, this.pageSize, this.salt, baseVersion);
     this.file.flush();
     this.end = LOG_HEADER_SIZE;
