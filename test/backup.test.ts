@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as sqlite3 from 'heliosdb-nano';
 import type { Connection } from 'heliosdb-nano';
+import { rejectsWith } from './helpers/assert-errors.js';
 
 let dir = '';
 let fileCounter = 0;
@@ -108,22 +109,6 @@ async function integrity(conn: Connection): Promise<unknown> {
   return (row as unknown[])[0];
 }
 
-async function rejectsWith(
-  p: Promise<unknown>,
-  cls: abstract new (...args: never[]) => Error,
-  message: string | RegExp,
-): Promise<Error> {
-  let caught: unknown = undefined;
-  try {
-    await p;
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof cls, `expected ${cls.name}, got ${String(caught)}`);
-  if (typeof message === 'string') assert.equal(caught.message, message);
-  else assert.match(caught.message, message);
-  return caught;
-}
 
 describe('backup', () => {
   test('file → memory copies everything', async () => {

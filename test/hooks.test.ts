@@ -7,6 +7,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as sqlite3 from 'heliosdb-nano';
 import type { Connection } from 'heliosdb-nano';
+import { rejectsWith } from './helpers/assert-errors.js';
 
 type AuthCall = [number, string | null, string | null, string | null, string | null];
 
@@ -26,22 +27,6 @@ async function all(conn: Connection, sql: string, params?: readonly unknown[]): 
   return (await (await conn.execute(sql, params)).fetchall()) as unknown[][];
 }
 
-async function rejectsWith(
-  p: Promise<unknown>,
-  cls: abstract new (...args: never[]) => Error,
-  message: string | RegExp,
-): Promise<Error> {
-  let caught: unknown = undefined;
-  try {
-    await p;
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof cls, `expected ${cls.name}, got ${String(caught)}`);
-  if (typeof message === 'string') assert.equal(caught.message, message);
-  else assert.match(caught.message, message);
-  return caught;
-}
 
 describe('set_authorizer', () => {
   test('denying reads of a column raises DatabaseError with SQLite message', async () => {

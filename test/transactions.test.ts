@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as sqlite3 from 'heliosdb-nano';
+import { raises } from './helpers/assert-errors.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -31,25 +32,7 @@ function freshPath(): string {
   return join(dir, `txn-${++fileCounter}.sqlite`);
 }
 
-type ErrorClass = abstract new (...args: never[]) => Error;
 
-/** `fn` must throw (or reject with) exactly `cls`, optionally with `message`. */
-async function raises(fn: () => unknown, cls: ErrorClass, message?: string | RegExp): Promise<Error> {
-  let thrown: unknown;
-  let threw = false;
-  try {
-    await fn();
-  } catch (e) {
-    thrown = e;
-    threw = true;
-  }
-  assert.ok(threw, `expected ${cls.name}, but nothing was thrown`);
-  assert.ok(thrown instanceof Error, `expected ${cls.name}, got ${String(thrown)}`);
-  assert.equal(Object.getPrototypeOf(thrown), cls.prototype, `expected ${cls.name}, got ${thrown.name}: ${thrown.message}`);
-  if (typeof message === 'string') assert.equal(thrown.message, message);
-  else if (message instanceof RegExp) assert.match(thrown.message, message);
-  return thrown;
-}
 
 async function scalar(conn: sqlite3.Connection, sql: string, params?: sqlite3.BindParams): Promise<unknown> {
   const row = (await (await conn.execute(sql, params)).fetchone()) as unknown[] | null;

@@ -7,6 +7,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as sqlite3 from 'heliosdb-nano';
 import type { Connection, SqlValue } from 'heliosdb-nano';
+import { rejectsWith } from './helpers/assert-errors.js';
 
 async function open(): Promise<Connection> {
   return sqlite3.connect(':memory:');
@@ -22,23 +23,6 @@ async function all(conn: Connection, sql: string, params?: readonly unknown[]): 
   return (await (await conn.execute(sql, params)).fetchall()) as unknown[][];
 }
 
-/** Asserts that `p` rejects with an instance of `cls` whose message is exactly `message`. */
-async function rejectsWith(
-  p: Promise<unknown>,
-  cls: abstract new (...args: never[]) => Error,
-  message: string | RegExp,
-): Promise<Error> {
-  let caught: unknown = undefined;
-  try {
-    await p;
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof cls, `expected ${cls.name}, got ${String(caught)}`);
-  if (typeof message === 'string') assert.equal(caught.message, message);
-  else assert.match(caught.message, message);
-  return caught;
-}
 
 /** Captures console.error while `fn` runs. */
 async function captureConsoleError(fn: () => Promise<void>): Promise<unknown[][]> {
