@@ -173,6 +173,58 @@ describe('writers', () => {
   });
 });
 
+describe('group commit', () => {
+  test('grouped autocommit statements keep per-connection rowcount, lastrowid, total_changes and errors', async () => {
+    const path = fresh();
+    {
+      await using c = await sqlite3.connect(path);
+      await c.execute('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT UNIQUE)');
+      await c.commit();
+    }
+    const conns = await Promise.all(Array.from({ length: 5 }, () => sqlite3.connect(path, { isolation_level: null })));
+    // All five insert in the same turn of the event loop: one group, one flush.
+    const curs = await Promise.all(conns.map((c, i) => c.execute('INSERT INTO t(v) VALUES (?)', [`v${i}`])));
+    const ids = curs.map((c) => c.lastrowid as number);
+    assert.equal(new Set(ids).size, 5, 'each connection gets its own rowid');
+    for (let i = 0; i < 5; i++) {
+      assert.equal(curs[i].rowcount, 1);
+      assert.equal(conns[i].total_changes, 1);
+      // Read-your-writes, and lastrowid survives a following SELECT on the same connection.
+      assert.equal(await scalar(conns[i], 'SELECT v FROM t WHERE id = ?', [ids[i]]), `v${i}`);
+      const again = await conns[i].execute('SELECT count(*) FROM t');
+      assert.equal(again.lastrowid, ids[i]);
+    }
+    // A failing statement fails alone; the others in its group commit.
+    const results = await Promise.allSettled([
+      conns[0].execute('INSERT INTO t(v) VALUES (?)', ['v1']), // duplicate
+      conns[1].execute('INSERT INTO t(v) VALUES (?)', ['w1']),
+      conns[2].execute('UPDATE t SET v = v || ? WHERE id = ?', ['!', ids[2]]),
+    ]);
+    assert.equal(results[0].status, 'rejected');
+    assert.ok((results[0] as PromiseRejectedResult).reason instanceof sqlite3.IntegrityError);
+    assert.equal(results[1].status, 'fulfilled');
+    assert.equal(results[2].status, 'fulfilled');
+    assert.equal(await scalar(conns[3], 'SELECT count(*) FROM t'), 6);
+    assert.equal(await scalar(conns[3], 'SELECT v FROM t WHERE id = ?', [ids[2]]), 'v2!');
+    for (const c of conns) await c.close();
+    assert.equal(python(path, "print(c.execute('SELECT count(*) FROM t').fetchone()[0])"), '6');
+  });
+
+  test('a connection with its own functions or PRAGMAs is not grouped and behaves as usual', async () => {
+    const path = fresh();
+    await using c = await sqlite3.connect(path, { isolation_level: null });
+    await c.execute('CREATE TABLE t(x)');
+    await c.create_function('twice', 1, (x) => (x as number) * 2);
+    await c.execute('INSERT INTO t VALUES (twice(21))');
+    assert.equal(await scalar(c, 'SELECT x FROM t'), 42);
+    await using d = await sqlite3.connect(path, { isolation_level: null });
+    await d.execute('PRAGMA foreign_keys = ON');
+    await d.execute('CREATE TABLE p(id INTEGER PRIMARY KEY)');
+    await d.execute('CREATE TABLE ch(pid REFERENCES p(id))');
+    await assert.rejects(d.execute('INSERT INTO ch VALUES (7)'), sqlite3.IntegrityError);
+  });
+});
+
 describe('recovery and crashes', () => {
   const script = new URL('./helpers/crash-writer.js', import.meta.url).pathname;
 

@@ -5,6 +5,8 @@
  */
 import type { StorageBackend, StorageFile } from '../vfs/backend.js';
 import { MvccBackend, MvccFile } from '../mvcc/mvcc-backend.js';
+import type { PageStore } from '../mvcc/page-store.js';
+import { GroupCommitter } from './group-commit.js';
 import { MemoryBackend } from '../vfs/memory-backend.js';
 import { registerVfs, type RegisteredVfs } from '../vfs/sqlite-vfs.js';
 import type { CallbackErrorReporter } from './callbacks.js';
@@ -34,6 +36,8 @@ export interface OpenOptions {
   readonly timeoutMs?: number;
   readonly cachedStatements?: number;
   readonly reportCallbackError?: CallbackErrorReporter;
+  /** @internal The engine's own connection (the group-commit writer). */
+  readonly internal?: boolean;
 }
 
 /** Which storage a path is opened on. */
@@ -77,6 +81,9 @@ export class Engine implements SessionHost {
   }
 
   private plainVfs: RegisteredVfs | null = null;
+  /** One group committer per open database, shared by its plain-path sessions. */
+  private readonly groups = new Map<PageStore, { committer: GroupCommitter; users: number }>();
+  private readonly groupUsers = new Map<Session, PageStore>();
 
   private addStorage(kind: StorageKind, backend: StorageBackend): void {
     const vfs = registerVfs(this.sqlite3, `heliosdb-${kind}`, backend);
@@ -197,6 +204,16 @@ export class Engine implements SessionHost {
 
   forget(session: Session): void {
     this.sessions.delete(session);
+    const store = this.groupUsers.get(session);
+    if (store !== undefined) {
+      this.groupUsers.delete(session);
+      const g = this.groups.get(store);
+      if (g !== undefined && --g.users === 0) {
+        // The last connection is gone: close the shared writer so the store can close (final checkpoint).
+        this.groups.delete(store);
+        g.committer.close();
+      }
+    }
     // A closed handle releases its locks.
     this.wake();
   }
@@ -262,6 +279,19 @@ export class Engine implements SessionHost {
         }
       }
       session.attachMvcc(file);
+      // Plain paths (not URIs, which may say mode=ro) share the database's group-commit writer.
+      if (!options.internal && !options.uri) {
+        const store = file.store;
+        let g = this.groups.get(store);
+        if (g === undefined) {
+          const path = database;
+          g = { committer: new GroupCommitter(this, () => this.open(path, { internal: true, timeoutMs: 60_000 })), users: 0 };
+          this.groups.set(store, g);
+        }
+        g.users++;
+        this.groupUsers.set(session, store);
+        session.attachGroup(g.committer);
+      }
     }
     this.sessions.add(session);
     return session;

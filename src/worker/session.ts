@@ -22,7 +22,8 @@ import { EngineError, kindForCode, programmingError, RC } from './engine-error.j
 import type { MvccFile } from '../mvcc/mvcc-backend.js';
 import type { SessionPort } from './session-port.js';
 import type { Ptr, RawExports, Sqlite3Static } from './sqlite-module.js';
-import { Statement, StatementCache } from './statement.js';
+import type { GroupCommitter } from './group-commit.js';
+import { isDmlSql, Statement, StatementCache } from './statement.js';
 import { bindParams, COL_CONVERT, COL_PLAIN, COL_TEXT_BYTES, readRow, type BindParams, type Cell } from './values.js';
 import type { WasmMemory } from './wasm-memory.js';
 
@@ -113,6 +114,9 @@ interface BackupExports extends RawExports {
 }
 
 const SQLITE_BUSY_SNAPSHOT = 517;
+/** SQL whose effect is local to the connection (it then stops using the shared group writer). */
+const LOCAL_SQL = /\b(PRAGMA|ATTACH|DETACH|TEMP|TEMPORARY)\b/i;
+const RETURNING = /\bRETURNING\b/i;
 const SQLITE_DESERIALIZE_FREEONCLOSE = 1;
 const SQLITE_DESERIALIZE_RESIZEABLE = 2;
 const DEFAULT_BATCH = 256;
@@ -208,8 +212,68 @@ export class Session implements SessionPort {
     if (this.db === 0) return { inTransaction: false, totalChanges: 0 };
     return {
       inTransaction: this.raw.sqlite3_get_autocommit(this.db) === 0,
-      totalChanges: Number(this.raw.sqlite3_total_changes64(this.db)),
+      totalChanges: Number(this.raw.sqlite3_total_changes64(this.db)) + this.groupedChanges,
     };
+  }
+
+  // ---- group commit -------------------------------------------------------------
+
+  /** Where this session's groupable statements go (set by the engine for file databases). */
+  private group: GroupCommitter | null = null;
+  /** Set once the connection has state of its own that a shared writer would not have. */
+  private localState = false;
+  private groupedChanges = 0;
+  private groupedRowid: number | bigint | null = null;
+  private groupedBaseline = 0n;
+
+  /** @internal */
+  attachGroup(group: GroupCommitter): void {
+    this.group = group;
+  }
+
+  /** Marks the connection as having state of its own (callbacks, PRAGMAs, TEMP or attached schemas). */
+  private markLocal(): void {
+    this.localState = true;
+  }
+
+  /** Whether this statement may run in a group: its result cannot depend on this connection. */
+  private groupable(sql: string, opts: ExecOptions): boolean {
+    if (this.group === null || this.localState || opts.implicitBegin) return false;
+    // An open cursor holds this connection's snapshot: its next reads must see its own writes.
+    if (this.raw.sqlite3_get_autocommit(this.db) === 0 || this.cursors.size > 0) return false;
+    return isDmlSql(sql) && !RETURNING.test(sql);
+  }
+
+  private noteLocalSql(sql: string): void {
+    if (!this.localState && LOCAL_SQL.test(sql)) this.localState = true;
+  }
+
+  private async executeGrouped(sql: string, params: BindParams | undefined): Promise<ExecResult> {
+    const group = this.group as GroupCommitter;
+    const r = await group.submit(sql, params, this.timeoutMs);
+    this.groupedChanges += r.changes;
+    this.groupedRowid = r.lastrowid;
+    this.groupedBaseline = this.raw.sqlite3_last_insert_rowid(this.db);
+    return { cursorId: 0, columns: null, converters: null, rows: [], rowcount: r.changes, lastrowid: r.lastrowid, isDml: true, ...this.state() };
+  }
+
+  /** @internal Runs one statement to completion for the group committer; returns its own changes and rowid. */
+  runGrouped(sql: string, params: BindParams | undefined): { changes: number; lastrowid: number | bigint } {
+    this.checkOpen();
+    const st = this.cache.acquire(sql);
+    if (st === null) return { changes: 0, lastrowid: this.lastInsertRowid() };
+    try {
+      bindParams(this.raw, this.mem, st.ptr, params);
+      for (;;) {
+        const rc = this.raw.sqlite3_step(st.ptr);
+        if (rc === RC.ROW) continue;
+        if (rc === RC.DONE) break;
+        throw this.error(rc);
+      }
+      return { changes: Number(this.raw.sqlite3_changes64(this.db)), lastrowid: this.lastInsertRowid() };
+    } finally {
+      this.cache.release(st);
+    }
   }
 
   /**
@@ -322,6 +386,10 @@ export class Session implements SessionPort {
     this.checkOpen();
     const turn = this.host.maybeYield();
     if (turn) await turn;
+    if (this.group !== null) {
+      if (this.groupable(sql, opts)) return this.executeGrouped(sql, params);
+      this.noteLocalSql(sql);
+    }
     const st = this.cache.acquire(sql);
     if (st === null) return this.emptyResult();
     let owned = true;
@@ -391,6 +459,12 @@ export class Session implements SessionPort {
 
   private lastInsertRowid(): number | bigint {
     const b = this.raw.sqlite3_last_insert_rowid(this.db);
+    // A grouped insert ran on the shared writer: it stays this connection's
+    // last rowid until the connection inserts something itself.
+    if (this.groupedRowid !== null) {
+      if (b === this.groupedBaseline) return this.groupedRowid;
+      this.groupedRowid = null;
+    }
     return b >= -9007199254740991n && b <= 9007199254740991n ? Number(b) : b;
   }
 
@@ -477,6 +551,7 @@ export class Session implements SessionPort {
   /** Runs every statement of a script, in order, outside the statement cache. */
   async executescript(script: string): Promise<SessionState> {
     this.checkOpen();
+    this.noteLocalSql(script);
     const raw = this.raw;
     const zScript = this.mem.allocCString(script);
     const outs = raw.sqlite3_malloc(8);
@@ -556,6 +631,7 @@ export class Session implements SessionPort {
 
   setLimit(category: number, value: number): number {
     this.checkOpen();
+    this.markLocal();
     const old = this.raw.sqlite3_limit(this.db, category, value);
     if (old < 0) throw programmingError("'category' is out of bounds");
     return old;
@@ -567,36 +643,43 @@ export class Session implements SessionPort {
 
   createFunction(name: string, nArg: number, fn: ScalarFunction | null, deterministic: boolean): void {
     this.checkOpen();
+    this.markLocal();
     this.callbacks.createFunction(name, nArg, fn, deterministic);
   }
 
   createAggregate(name: string, nArg: number, cls: AggregateClass | null): void {
     this.checkOpen();
+    this.markLocal();
     this.callbacks.createAggregate(name, nArg, cls);
   }
 
   createWindowFunction(name: string, nArg: number, cls: WindowClass | null): void {
     this.checkOpen();
+    this.markLocal();
     this.callbacks.createWindowFunction(name, nArg, cls);
   }
 
   createCollation(name: string, fn: Collation | null): void {
     this.checkOpen();
+    this.markLocal();
     this.callbacks.createCollation(name, fn);
   }
 
   setAuthorizer(fn: Authorizer | null): void {
     this.checkOpen();
+    this.markLocal();
     this.callbacks.setAuthorizer(fn);
   }
 
   setProgressHandler(fn: ProgressHandler | null, n: number): void {
     this.checkOpen();
+    this.markLocal();
     this.callbacks.setProgressHandler(fn, n);
   }
 
   setTraceCallback(fn: TraceCallback | null): void {
     this.checkOpen();
+    this.markLocal();
     this.callbacks.setTraceCallback(fn);
   }
 
@@ -644,6 +727,7 @@ export class Session implements SessionPort {
   /** Replaces database `name` with the given SQLite file image (held in memory). */
   deserialize(data: Uint8Array, name = 'main'): SessionState {
     this.checkOpen();
+    this.markLocal();
     const raw = this.raw as BackupExports;
     for (const id of [...this.cursors.keys()]) this.closeCursor(id);
     this.cache.resetAll();
