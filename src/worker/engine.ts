@@ -284,7 +284,7 @@ export class Engine implements SessionHost {
         const store = file.store;
         let g = this.groups.get(store);
         if (g === undefined) {
-          const path = database;
+          const path = store.path;
           g = { committer: new GroupCommitter(this, () => this.open(path, { internal: true, timeoutMs: 60_000 })), users: 0 };
           this.groups.set(store, g);
         }
