@@ -61,6 +61,9 @@ export class MvccBackend implements StorageBackend {
         const store = PageStore.open(this.inner, path, { ...this.options, create: options.create, readonly: options.readonly });
         entry = { store, refs: 0 };
         this.stores.set(key, entry);
+      } else if (!options.readonly) {
+        // Opened read-only so far: this connection's commits must reach the file.
+        entry.store.makeWritable();
       }
       entry.refs++;
       return new MvccFile(this, entry.store, key, options.readonly);

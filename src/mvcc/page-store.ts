@@ -71,7 +71,9 @@ export class PageStore {
   private constructor(
     private readonly backend: StorageBackend,
     readonly path: string,
-    private readonly db: StorageFile,
+    private db: StorageFile,
+    /** Whether `db` was opened without write access (a read-only connection opened the store). */
+    private dbReadonly: boolean,
     options: PageStoreOptions,
   ) {
     this.checkpointBytes = options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
@@ -106,7 +108,7 @@ export class PageStore {
       deleteOnClose: false,
       kind: 'main-db',
     });
-    const store = new PageStore(backend, path, db, options);
+    const store = new PageStore(backend, path, db, options.readonly ?? false, options);
     try {
       store.recover();
     } catch (e) {
@@ -172,6 +174,21 @@ export class PageStore {
       this.cacheBytes -= this.cache.get(first.value)?.length ?? 0;
       this.cache.delete(first.value);
     }
+  }
+
+  /**
+   * A read-write connection joins a store that a read-only one opened: the
+   * database file is reopened for writing, since checkpoints (at the latest
+   * the one on close) write the commits of that connection into it. Throws
+   * StorageError ('permission') when the file may not be written.
+   */
+  makeWritable(): void {
+    if (!this.dbReadonly) return;
+    const rw = this.backend.open(this.path, { create: false, readonly: false, deleteOnClose: false, kind: 'main-db' });
+    const old = this.db;
+    this.db = rw;
+    this.dbReadonly = false;
+    old.close();
   }
 
   /** Fixes the page size for a database that had none (its first write). */

@@ -136,6 +136,10 @@ export class Engine implements SessionHost {
         this.raw.sqlite3_free(pStmt);
       }
       this.raw.sqlite3_close_v2(db);
+      // The file is in rollback mode now. SQLite's unix VFS removes the -shm when a database leaves
+      // WAL mode; the plain VFS keeps its wal-index in memory, so the native process's stale -shm
+      // would stay behind: remove it the same way.
+      backend.delete(`${path}-shm`);
     } finally {
       this.raw.sqlite3_free(ppDb);
       this.raw.sqlite3_free(zName);
