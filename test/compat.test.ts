@@ -12,7 +12,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as sqlite3 from 'heliosdb-nano';
@@ -691,34 +691,29 @@ describe('10. a heliosdb process killed with its commits only in the -hlog', () 
 });
 
 describe('10b. native writes after a heliosdb crash, then reopened here', () => {
-  // Known gap: the -hlog does not record which state of the file it was based
-  // on, so a native program that wrote the file after the crash (it could not
-  // see the logged commits) has its commit silently overwritten when the log
-  // is replayed. Needs a base fingerprint in the -hlog header (commit-log.ts).
-  test(
-    'the native commit is kept or the open is refused; never silently dropped',
-    { todo: 'the -hlog needs a fingerprint of its base file state (src/mvcc/commit-log.ts)' },
-    async () => {
-      const path = freshPath();
-      await runAndKill(path);
-      pyOk(
-        "c = sqlite3.connect(sys.argv[1])\nc.execute('PRAGMA page_size=8192')\nc.execute('CREATE TABLE native(x)')\nc.executemany('INSERT INTO native VALUES (?)', [(i,) for i in range(5000)])\nc.commit()",
-        path,
-      );
-      let c: sqlite3.Connection;
-      try {
-        c = await sqlite3.connect(path);
-      } catch (e) {
-        assert.ok(e instanceof sqlite3.OperationalError, String(e));
-        return;
-      }
-      try {
-        assert.equal(await scalar(c, "SELECT count(*) FROM sqlite_schema WHERE name = 'native'"), 1, 'the native commit survived');
-      } finally {
-        await c.close();
-      }
-    },
-  );
+  // The -hlog records a fingerprint of the file state it started from: a file
+  // changed by another program since is refused, never silently overwritten.
+  test('the open is refused with a clear error and the native commit is kept', async () => {
+    const path = freshPath();
+    await runAndKill(path);
+    pyOk(
+      "c = sqlite3.connect(sys.argv[1])\nc.execute('PRAGMA page_size=8192')\nc.execute('CREATE TABLE native(x)')\nc.executemany('INSERT INTO native VALUES (?)', [(i,) for i in range(5000)])\nc.commit()",
+      path,
+    );
+    const before = readFileSync(path);
+    await assert.rejects(sqlite3.connect(path), (e: unknown) => {
+      assert.ok(e instanceof sqlite3.OperationalError, String(e));
+      assert.match((e as Error).message, /changed by another program/);
+      return true;
+    });
+    assert.ok(readFileSync(path).equals(before), 'the file is untouched');
+    const py = spawnSync('python3', ['-c', "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM native').fetchone()[0])", path]);
+    assert.equal(py.stdout.toString().trim(), '5000');
+    // Moving the log away (as the message says) keeps the other program's version.
+    renameSync(`${path}-hlog`, `${path}-hlog.saved`);
+    await using c = await sqlite3.connect(path);
+    assert.equal(await scalar(c, 'SELECT count(*) FROM native'), 5000);
+  });
 });
 
 /** The CLI helper must agree with the other oracles on a tiny database (so a skipped CLI is never hiding a broken one). */

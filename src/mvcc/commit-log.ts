@@ -3,8 +3,9 @@
  *
  * Layout (all integers little-endian):
  *
- *     header (32 bytes)  magic "HDBHLOG1" | page size u32 | salt u32 |
- *                        base version u64 (lo, hi) | checksum (2 × u32) of bytes 0..23
+ *     header (48 bytes)  magic "HDBHLOG2" | page size u32 | salt u32 |
+ *                        base version u64 (lo, hi) | database fingerprint (2 × u32) |
+ *                        8 reserved bytes | checksum (2 × u32) of bytes 0..39
  *     per transaction:   frame × n, then one commit record
  *       frame            pgno u32 (≥ 1) | salt u32 | version lo u32 | 0 u32 | page bytes
  *       commit record    0 u32 | salt u32 | version u64 (lo, hi) | time f64 (ms) |
@@ -20,8 +21,16 @@
 import { StorageError, type StorageBackend, type StorageFile } from '../vfs/backend.js';
 import { addChecksum, newChecksum, type Checksum } from './checksum.js';
 
-const MAGIC = 'HDBHLOG1';
-export const LOG_HEADER_SIZE = 32;
+const MAGIC = 'HDBHLOG2';
+export const LOG_HEADER_SIZE = 48;
+
+/**
+ * A checksum of the database file's page 1 when a log generation began. On
+ * recovery the file must still match it (or match a page 1 the log itself
+ * committed, after a crash mid-checkpoint): otherwise another program wrote
+ * the file in between, and replaying the log would overwrite its changes.
+ */
+export type Fingerprint = readonly [number, number];
 export const FRAME_HEADER_SIZE = 16;
 export const COMMIT_RECORD_SIZE = 56;
 
@@ -101,6 +110,7 @@ export class CommitLog {
     /** Version of the database file's contents when this log generation began. */
     private base: number,
     end: number,
+    private fp: Fingerprint,
   ) {
     this.end = end;
   }
@@ -115,28 +125,35 @@ export class CommitLog {
     return this.end;
   }
 
-  private static writeHeader(file: StorageFile, pageSize: number, salt: number, base: number): void {
+  private static writeHeader(file: StorageFile, pageSize: number, salt: number, base: number, fp: Fingerprint): void {
     const h = new Uint8Array(LOG_HEADER_SIZE);
     const v = new DataView(h.buffer);
     for (let i = 0; i < 8; i++) h[i] = MAGIC.charCodeAt(i);
     v.setUint32(8, pageSize, true);
     v.setUint32(12, salt, true);
     setU64(v, 16, base);
+    v.setUint32(24, fp[0], true);
+    v.setUint32(28, fp[1], true);
     const c = newChecksum();
-    addChecksum(c, h.subarray(0, 24));
-    v.setUint32(24, c.s0, true);
-    v.setUint32(28, c.s1, true);
+    addChecksum(c, h.subarray(0, 40));
+    v.setUint32(40, c.s0, true);
+    v.setUint32(44, c.s1, true);
     file.write(h, 0);
   }
 
+  /** The database fingerprint recorded when this generation began. */
+  get fingerprint(): Fingerprint {
+    return this.fp;
+  }
+
   /** Creates a new, empty log (replacing any file at `path`). */
-  static create(backend: StorageBackend, path: string, pageSize: number, baseVersion: number): CommitLog {
+  static create(backend: StorageBackend, path: string, pageSize: number, baseVersion: number, fp: Fingerprint): CommitLog {
     const file = backend.open(path, { create: true, readonly: false, deleteOnClose: false, kind: 'other' });
     file.truncate(0);
     const salt = randomU32();
-    CommitLog.writeHeader(file, pageSize, salt, baseVersion);
+    CommitLog.writeHeader(file, pageSize, salt, baseVersion, fp);
     file.flush();
-    return new CommitLog(file, pageSize, salt, baseVersion, LOG_HEADER_SIZE);
+    return new CommitLog(file, pageSize, salt, baseVersion, LOG_HEADER_SIZE, fp);
   }
 
   /**
@@ -157,6 +174,7 @@ export class CommitLog {
     const pageSize = hv.getUint32(8, true);
     const salt = hv.getUint32(12, true);
     const base = getU64(hv, 16);
+    const fp: Fingerprint = [hv.getUint32(24, true), hv.getUint32(28, true)];
     const commits: CommitRecord[] = [];
     let offset = LOG_HEADER_SIZE;
     let committedEnd = offset;
@@ -208,7 +226,7 @@ export class CommitLog {
       file.truncate(committedEnd);
       file.flush();
     }
-    return { log: new CommitLog(file, pageSize, salt, base, committedEnd), commits, droppedBytes: dropped };
+    return { log: new CommitLog(file, pageSize, salt, base, committedEnd, fp), commits, droppedBytes: dropped };
   }
 
   private static zerosAt(file: StorageFile, from: number, to: number): boolean {
@@ -222,10 +240,10 @@ export class CommitLog {
     for (let i = 0; i < 8; i++) if (h[i] !== MAGIC.charCodeAt(i)) return false;
     const v = new DataView(h.buffer, h.byteOffset, h.length);
     const c = newChecksum();
-    addChecksum(c, h.subarray(0, 24));
+    addChecksum(c, h.subarray(0, 40));
     const pageSize = v.getUint32(8, true);
     const validSize = pageSize >= 512 && pageSize <= 65536 && (pageSize & (pageSize - 1)) === 0;
-    return validSize && v.getUint32(24, true) === c.s0 && v.getUint32(28, true) === c.s1;
+    return validSize && v.getUint32(40, true) === c.s0 && v.getUint32(44, true) === c.s1;
   }
 
   /** The version the next commit gets. */
@@ -295,12 +313,13 @@ export class CommitLog {
   }
 
   /** Starts a new generation after a checkpoint: new salt, no frames. */
-  reset(baseVersion: number): void {
+  reset(baseVersion: number, fp: Fingerprint): void {
     this.salt = randomU32();
     this.base = baseVersion;
+    this.fp = fp;
     // The new salt invalidates every old frame. The file keeps its size: later
     // appends overwrite it in place, so their flushes are data-only syncs.
-    CommitLog.writeHeader(this.file, this.pageSize, this.salt, baseVersion);
+    CommitLog.writeHeader(this.file, this.pageSize, this.salt, baseVersion, fp);
     this.file.flush();
     this.end = LOG_HEADER_SIZE;
   }

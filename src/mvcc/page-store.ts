@@ -12,6 +12,7 @@
  * last connection closes, the database file alone holds the current state.
  */
 import { StorageError, type StorageBackend, type StorageFile } from '../vfs/backend.js';
+import { addChecksum, newChecksum } from './checksum.js';
 import { CommitLog, type CommitRecord } from './commit-log.js';
 
 interface Location {
@@ -35,6 +36,12 @@ export interface PageStoreOptions {
 const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
+
+function fingerprintOf(page: Uint8Array): readonly [number, number] {
+  const c = newChecksum(0x46, 0x50);
+  addChecksum(c, page);
+  return [c.s0, c.s1];
+}
 
 function isSqliteHeader(h: Uint8Array): boolean {
   for (let i = 0; i < 16; i++) if (h[i] !== SQLITE_MAGIC.charCodeAt(i)) return false;
@@ -127,6 +134,29 @@ export class PageStore {
       throw new StorageError('io', `${this.logPath}: page size ${log.pageSize} does not match the database's ${this._pageSize}`);
     }
     this._pageSize = log.pageSize;
+    // The file must still be the one this log generation started from (or hold a
+    // page 1 the log committed, after a crash mid-checkpoint).
+    const now = this.fingerprintFile();
+    const same = (fp: readonly [number, number]): boolean => fp[0] === now[0] && fp[1] === now[1];
+    if (!same(log.fingerprint)) {
+      const page = new Uint8Array(log.pageSize);
+      const known = commits.some((c) =>
+        c.frames.some((f) => {
+          if (f.pgno !== 1) return false;
+          log.readPage(f.offset, page);
+          return same(fingerprintOf(page));
+        }),
+      );
+      if (!known) {
+        log.close();
+        throw new StorageError(
+          'io',
+          `${this.path} was changed by another program after heliosdb last had it open; its commit log ` +
+            `${this.logPath} (${commits.length} commits) would overwrite those changes. Move ${this.logPath} away ` +
+            `to keep the other program's version, or restore the previous ${this.path} to keep heliosdb's.`,
+        );
+      }
+    }
     this.log = log;
     this.fileVersion = log.baseVersion;
     this.latestVersion = log.baseVersion;
@@ -198,6 +228,13 @@ export class PageStore {
     else if (this._pageSize !== size) throw new StorageError('io', `page size cannot change from ${this._pageSize} to ${size}`);
   }
 
+  /** The fingerprint of the database file as it is now (a checksum of its page 1). */
+  private fingerprintFile(): readonly [number, number] {
+    const page = new Uint8Array(this._pageSize);
+    this.db.read(page, 0);
+    return fingerprintOf(page);
+  }
+
   /** Reads a non-database file's bytes unchanged (for SQLite to reject). */
   readForeign(into: Uint8Array, offset: number): number {
     return this.db.read(into, offset);
@@ -265,7 +302,7 @@ export class PageStore {
   commit(pages: ReadonlyMap<number, Uint8Array>, dbPages: number, txnId: string): number {
     if (this.closed) throw new StorageError('io', 'the page store is closed');
     if (this._pageSize === 0) throw new StorageError('io', 'commit before the page size is known');
-    this.log ??= CommitLog.create(this.backend, this.logPath, this._pageSize, this.latestVersion);
+    this.log ??= CommitLog.create(this.backend, this.logPath, this._pageSize, this.latestVersion, this.fingerprintFile());
     const version = this.latestVersion + 1;
     const rec = this.log.append(version, pages, dbPages, txnId, Date.now());
     this.publish(rec);
@@ -362,7 +399,7 @@ export class PageStore {
     if (this.db.size() > dbPages * ps) this.db.truncate(dbPages * ps);
     this.db.flush();
     // Only now may the log forget: the file holds everything.
-    log.reset(this.latestVersion);
+    log.reset(this.latestVersion, this.fingerprintFile());
     this.index.clear();
     this.cache.clear();
     this.cacheBytes = 0;
