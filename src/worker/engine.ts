@@ -185,7 +185,18 @@ export class Engine implements SessionHost {
       return undefined;
     }
     if (now - this.turnStart < YIELD_AFTER_MS) return undefined;
-    return new Promise((resolve) => setImmediate(resolve));
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        // Each resumed caller gets a fresh slice: otherwise the first to resume
+        // spends it and every other one gets a single statement per turn.
+        this.turnStart = performance.now();
+        this.turnTicking = true;
+        setImmediate(() => {
+          this.turnTicking = false;
+        });
+        resolve();
+      }),
+    );
   }
 
   waitForUnlock(deadline: number): Promise<void> {

@@ -58,6 +58,9 @@ export class GroupCommitter {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_GROUP);
         await this.runGroup(batch);
+        // Let the callers just acknowledged submit their next statements, so
+        // they join the next group together instead of splitting into cohorts.
+        await new Promise<void>((r) => setImmediate(r));
       }
     } finally {
       this.running = false;

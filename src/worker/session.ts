@@ -115,7 +115,15 @@ interface BackupExports extends RawExports {
 
 const SQLITE_BUSY_SNAPSHOT = 517;
 /** SQL whose effect is local to the connection (it then stops using the shared group writer). */
-const LOCAL_SQL = /\b(PRAGMA|ATTACH|DETACH|TEMP|TEMPORARY)\b/i;
+const LOCAL_SQL = /\b(ATTACH|DETACH|TEMP|TEMPORARY)\b/i;
+/** A PRAGMA that sets something (`PRAGMA x = v` or `PRAGMA x(v)`); reads are harmless. */
+const PRAGMA_SET = /\bPRAGMA\s+(?:\w+\.)?(\w+)\s*(?:=|\(\s*[^)\s])/gi;
+/** Settings that cannot change what a grouped statement does. */
+const HARMLESS_PRAGMAS = new Set([
+  'synchronous', 'cache_size', 'busy_timeout', 'journal_mode', 'temp_store', 'mmap_size', 'cache_spill',
+  'threads', 'analysis_limit', 'optimize', 'table_info', 'table_xinfo', 'index_list', 'index_info',
+  'index_xinfo', 'foreign_key_list', 'integrity_check', 'quick_check', 'wal_checkpoint', 'page_count',
+]);
 const RETURNING = /\bRETURNING\b/i;
 const SQLITE_DESERIALIZE_FREEONCLOSE = 1;
 const SQLITE_DESERIALIZE_RESIZEABLE = 2;
@@ -245,7 +253,17 @@ export class Session implements SessionPort {
   }
 
   private noteLocalSql(sql: string): void {
-    if (!this.localState && LOCAL_SQL.test(sql)) this.localState = true;
+    if (this.localState) return;
+    if (LOCAL_SQL.test(sql)) {
+      this.localState = true;
+      return;
+    }
+    for (const m of sql.matchAll(PRAGMA_SET)) {
+      if (!HARMLESS_PRAGMAS.has(m[1].toLowerCase())) {
+        this.localState = true;
+        return;
+      }
+    }
   }
 
   private async executeGrouped(sql: string, params: BindParams | undefined): Promise<ExecResult> {
