@@ -24,7 +24,7 @@
  * `--only` runs only concurrent-partial-latest.json.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, cpus, platform, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,7 @@ import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import * as sqlite3 from 'heliosdb-nano';
 import type { NativeWriterDone, NativeWriterMessage, NativeWriterReady, NativeWriterTask } from './lib/concurrent-native-worker.js';
+import { writeResults } from './lib/results.js';
 import {
   consoleSummary,
   percentiles,
@@ -797,21 +798,9 @@ async function main(): Promise<void> {
 
   if (args.write) {
     const root = fileURLToPath(new URL('../../', import.meta.url));
-    const resultsDir = join(root, 'bench', 'results');
-    mkdirSync(resultsDir, { recursive: true });
-    const json = `${JSON.stringify(res, null, 2)}\n`;
-    const partial = args.only.length !== PHASES.length;
-    if (args.quick || partial) {
-      const name = args.quick ? 'concurrent-quick-latest.json' : 'concurrent-partial-latest.json';
-      writeFileSync(join(resultsDir, name), json);
-      console.log(`wrote bench/results/${name}`);
-    } else {
-      const stamp = now.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
-      writeFileSync(join(resultsDir, `concurrent-${stamp}.json`), json);
-      writeFileSync(join(resultsDir, 'concurrent-latest.json'), json);
-      writeConcurrentDoc(join(root, 'docs', 'benchmarks.md'), res);
-      console.log(`wrote bench/results/concurrent-${stamp}.json, bench/results/concurrent-latest.json, docs/benchmarks.md`);
-    }
+    writeResults(root, 'concurrent', res, { quick: args.quick, partial: args.only.length !== PHASES.length, now }, (doc) =>
+      writeConcurrentDoc(doc, res),
+    );
   }
   if (!dataOk) process.exitCode = 1;
 }

@@ -13,7 +13,7 @@
  * smoke runs) and filtered runs only write bench/results/core-quick-latest.json
  * or core-partial-latest.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, platform, arch, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,7 @@ import { runInNewContext } from 'node:vm';
 import { buildRow, consoleTable, writeDocTable, type BenchResults, type Measured, type RowResult } from './lib/report.js';
 import { createDriver, nativeVersion, wasmPackageVersion, type DbSettings, type Driver } from './lib/systems.js';
 import { DURABLE_CHUNKS, FULL, QUICK, ROWS, SYSTEMS, TARGET_RATIO, buildData, type RowId, type SystemId } from './lib/workload.js';
+import { writeResults } from './lib/results.js';
 
 interface Args {
   quick: boolean;
@@ -226,20 +227,7 @@ async function main(): Promise<void> {
 
   if (args.write) {
     const root = fileURLToPath(new URL('../../', import.meta.url));
-    const resultsDir = join(root, 'bench', 'results');
-    mkdirSync(resultsDir, { recursive: true });
-    const json = `${JSON.stringify(res, null, 2)}\n`;
-    if (args.quick || args.filtered) {
-      const name = args.quick ? 'core-quick-latest.json' : 'core-partial-latest.json';
-      writeFileSync(join(resultsDir, name), json);
-      console.log(`wrote bench/results/${name}`);
-    } else {
-      const stamp = now.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
-      writeFileSync(join(resultsDir, `core-${stamp}.json`), json);
-      writeFileSync(join(resultsDir, 'core-latest.json'), json);
-      writeDocTable(join(root, 'docs', 'benchmarks.md'), res);
-      console.log(`wrote bench/results/core-${stamp}.json, bench/results/core-latest.json, docs/benchmarks.md`);
-    }
+    writeResults(root, 'core', res, { quick: args.quick, partial: args.filtered, now }, (doc) => writeDocTable(doc, res));
   }
   if (!checksAgree) process.exitCode = 1;
 }

@@ -2,8 +2,8 @@
  * Results of the concurrent benchmark (bench/concurrent-bench.ts): the JSON
  * document, the console summary and the Markdown block in docs/benchmarks.md.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { CONCURRENT_TARGETS, type ConcurrentSizes } from './concurrent-workload.js';
+import { replaceMarkedBlock } from './results.js';
 
 export type WriteRowId =
   | 'ours_concurrent_awaited'
@@ -217,15 +217,7 @@ export const CONCURRENT_END = '<!-- concurrent-bench:results:end -->';
 
 /** Replaces the generated block in `docPath`; appends a bare section when the markers are missing. */
 export function writeConcurrentDoc(docPath: string, res: ConcurrentResults): void {
-  const block = `${CONCURRENT_START}\n${markdownBlock(res)}\n${CONCURRENT_END}`;
-  const text = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Benchmarks\n';
-  const start = text.indexOf(CONCURRENT_START);
-  const end = text.indexOf(CONCURRENT_END);
-  const out =
-    start >= 0 && end > start
-      ? text.slice(0, start) + block + text.slice(end + CONCURRENT_END.length)
-      : `${text.trimEnd()}\n\n## Concurrent writers benchmark (\`bench/concurrent-bench.ts\`)\n\n### Results\n\n${block}\n`;
-  writeFileSync(docPath, out);
+  replaceMarkedBlock(docPath, CONCURRENT_START, CONCURRENT_END, markdownBlock(res), '## Concurrent writers benchmark (`bench/concurrent-bench.ts`)\n\n### Results');
 }
 
 /** A plain-text summary for the console. */

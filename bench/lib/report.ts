@@ -1,9 +1,9 @@
 /**
  * Results of the core benchmark: the JSON document and the Markdown table.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ROWS, SYSTEMS, TARGET_RATIO, type RowId, type Sizes, type SystemId } from './workload.js';
 import type { DbSettings } from './systems.js';
+import { replaceMarkedBlock } from './results.js';
 
 /** Raw measurements of one row on one system: wall and CPU seconds per run. */
 export interface Measured {
@@ -147,17 +147,7 @@ export const TABLE_END = '<!-- core-bench:table:end -->';
 
 /** Replaces the generated table in `docPath` (creating a bare document if it lacks the markers). */
 export function writeDocTable(docPath: string, res: BenchResults): void {
-  const block = `${TABLE_START}\n${markdownTable(res)}\n${TABLE_END}`;
-  const text = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '';
-  const start = text.indexOf(TABLE_START);
-  const end = text.indexOf(TABLE_END);
-  let out: string;
-  if (start >= 0 && end > start) {
-    out = text.slice(0, start) + block + text.slice(end + TABLE_END.length);
-  } else {
-    out = `${text ? `${text.trimEnd()}\n\n` : '# Benchmarks\n\n'}## Results\n\n${block}\n`;
-  }
-  writeFileSync(docPath, out);
+  replaceMarkedBlock(docPath, TABLE_START, TABLE_END, markdownTable(res), '## Results');
 }
 
 /** A plain-text table for the console. */
