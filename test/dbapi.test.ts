@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as sqlite3 from 'heliosdb-nano';
+import { raises, type ErrorClass } from './helpers/assert-errors.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -37,28 +38,7 @@ function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-type ErrorClass = abstract new (...args: never[]) => Error;
 
-/**
- * Runs `fn`, which must throw (or reject with) an instance of exactly `cls`
- * (not a subclass, not a parent), optionally with a given message.
- */
-async function raises(fn: () => unknown, cls: ErrorClass, message?: string | RegExp): Promise<Error> {
-  let thrown: unknown;
-  let threw = false;
-  try {
-    await fn();
-  } catch (e) {
-    thrown = e;
-    threw = true;
-  }
-  assert.ok(threw, `expected ${cls.name}, but nothing was thrown`);
-  assert.ok(thrown instanceof Error, `expected ${cls.name}, got a non-Error: ${String(thrown)}`);
-  assert.equal(Object.getPrototypeOf(thrown), cls.prototype, `expected ${cls.name}, got ${thrown.name}: ${thrown.message}`);
-  if (typeof message === 'string') assert.equal(thrown.message, message);
-  else if (message instanceof RegExp) assert.match(thrown.message, message);
-  return thrown;
-}
 
 async function all(conn: sqlite3.Connection, sql: string, params?: sqlite3.BindParams): Promise<unknown[][]> {
   const cur = await conn.execute(sql, params);
