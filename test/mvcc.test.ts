@@ -210,6 +210,27 @@ describe('group commit', () => {
     assert.equal(python(path, "print(c.execute('SELECT count(*) FROM t').fetchone()[0])"), '6');
   });
 
+  test('a grouped statement that rolls back its transaction fails alone; the others commit', async () => {
+    const path = fresh();
+    {
+      await using c = await sqlite3.connect(path);
+      await c.execute('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT UNIQUE ON CONFLICT ROLLBACK)');
+      await c.execute("INSERT INTO t(v) VALUES ('taken')");
+      await c.commit();
+    }
+    const conns = await Promise.all(Array.from({ length: 4 }, () => sqlite3.connect(path, { isolation_level: null })));
+    const results = await Promise.allSettled([
+      conns[0].execute('INSERT INTO t(v) VALUES (?)', ['a']),
+      conns[1].execute('INSERT INTO t(v) VALUES (?)', ['taken']), // rolls back the group's transaction
+      conns[2].execute('INSERT INTO t(v) VALUES (?)', ['b']),
+      conns[3].execute('INSERT INTO t(v) VALUES (?)', ['c']),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    assert.ok((results[1] as PromiseRejectedResult).reason instanceof sqlite3.IntegrityError);
+    assert.equal(await scalar(conns[0], "SELECT group_concat(v, ',') FROM (SELECT v FROM t ORDER BY v)"), 'a,b,c,taken');
+    for (const c of conns) await c.close();
+  });
+
   test('a connection with its own functions or PRAGMAs is not grouped and behaves as usual', async () => {
     const path = fresh();
     await using c = await sqlite3.connect(path, { isolation_level: null });

@@ -107,6 +107,13 @@ export class GroupCommitter {
         p.result = r;
         done.push(p);
       } catch (e) {
+        if (!w.state().inTransaction) {
+          // The statement rolled back the whole transaction (ON CONFLICT ROLLBACK,
+          // RAISE(ROLLBACK)): it fails alone; the others run again in the next group.
+          p.reject(e);
+          this.queue.unshift(...done, ...batch.slice(batch.indexOf(p) + 1));
+          return;
+        }
         try {
           w.execSimple('ROLLBACK TO heliosdb_group');
           w.execSimple('RELEASE heliosdb_group');
