@@ -26,14 +26,13 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fdatasyncSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { arch, cpus, platform, tmpdir, totalmem } from 'node:os';
+import { arch, cpus, platform, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import * as sqlite3 from 'heliosdb-nano';
 import type { NativeWriterDone, NativeWriterMessage, NativeWriterReady, NativeWriterTask } from './lib/concurrent-native-worker.js';
+import { getGc, parseCommonArgs } from './lib/cli.js';
 import { writeResults } from './lib/results.js';
 import {
   consoleSummary,
@@ -78,33 +77,17 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { quick: false, rounds: 0, dir: tmpdir(), write: true, only: [...PHASES] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--quick') args.quick = true;
-    else if (a === '--rounds') args.rounds = Math.max(1, Number.parseInt(value(), 10));
-    else if (a === '--dir') args.dir = value();
-    else if (a === '--no-write') args.write = false;
-    else if (a === '--only') {
-      const list = value().split(',');
-      for (const p of list) if (!PHASES.includes(p as Phase)) throw new Error(`unknown phase ${p} (phases: ${PHASES.join(', ')})`);
-      args.only = list as Phase[];
-    } else throw new Error(`unknown argument ${a}`);
-  }
-  if (args.rounds === 0) args.rounds = args.quick ? 1 : 5;
-  return args;
+  let only: Phase[] = [...PHASES];
+  const common = parseCommonArgs(argv, (a, value) => {
+    if (a !== '--only') return false;
+    const list = value().split(',');
+    for (const p of list) if (!PHASES.includes(p as Phase)) throw new Error(`unknown phase ${p} (phases: ${PHASES.join(', ')})`);
+    only = list as Phase[];
+    return true;
+  });
+  return { ...common, only };
 }
 
-/** `gc()` without --expose-gc on the command line. */
-function getGc(): () => void {
-  setFlagsFromString('--expose_gc');
-  return runInNewContext('gc') as () => void;
-}
 const gc = getGc();
 
 const log = (s: string): void => {

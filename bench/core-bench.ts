@@ -14,15 +14,14 @@
  * or core-partial-latest.json.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, platform, arch, tmpdir, totalmem } from 'node:os';
+import { cpus, platform, arch, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { buildRow, consoleTable, writeDocTable, type BenchResults, type Measured, type RowResult } from './lib/report.js';
 import { createDriver, nativeVersion, wasmPackageVersion, type DbSettings, type Driver } from './lib/systems.js';
 import { DURABLE_CHUNKS, FULL, QUICK, ROWS, SYSTEMS, TARGET_RATIO, buildData, type RowId, type SystemId } from './lib/workload.js';
 import { writeResults } from './lib/results.js';
+import { getGc, parseCommonArgs } from './lib/cli.js';
 
 interface Args {
   quick: boolean;
@@ -35,48 +34,26 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = {
-    quick: false,
-    rounds: 0,
-    systems: [...SYSTEMS],
-    rows: ROWS.map((r) => r.id),
-    dir: tmpdir(),
-    write: true,
-    filtered: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--quick') args.quick = true;
-    else if (a === '--rounds') args.rounds = Math.max(1, Number.parseInt(value(), 10));
-    else if (a === '--dir') args.dir = value();
-    else if (a === '--no-write') args.write = false;
-    else if (a === '--systems') {
+  let systems: SystemId[] = [...SYSTEMS];
+  let rows: RowId[] = ROWS.map((r) => r.id);
+  let filtered = false;
+  const common = parseCommonArgs(argv, (a, value) => {
+    if (a === '--systems') {
       const list = value().split(',');
       for (const s of list) if (!SYSTEMS.includes(s as SystemId)) throw new Error(`unknown system ${s}`);
-      args.systems = list as SystemId[];
-      args.filtered = true;
+      systems = list as SystemId[];
     } else if (a === '--rows') {
       const ids = ROWS.map((r) => r.id as string);
       const list = value().split(',');
       for (const r of list) if (!ids.includes(r)) throw new Error(`unknown row ${r} (rows: ${ids.join(', ')})`);
-      args.rows = list as RowId[];
-      args.filtered = true;
-    } else throw new Error(`unknown argument ${a}`);
-  }
-  if (args.rounds === 0) args.rounds = args.quick ? 1 : 5;
-  return args;
+      rows = list as RowId[];
+    } else return false;
+    filtered = true;
+    return true;
+  });
+  return { ...common, systems, rows, filtered };
 }
 
-/** `gc()` without --expose-gc on the command line (npm run bench passes no flags). */
-function getGc(): () => void {
-  setFlagsFromString('--expose_gc');
-  return runInNewContext('gc') as () => void;
-}
 
 const log = (s: string): void => {
   process.stderr.write(`${s}\n`);
