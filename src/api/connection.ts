@@ -12,7 +12,7 @@ import type { BindParams } from '../worker/values.js';
 import { Cursor, type RowFactory } from './cursor.js';
 import { iterdump as dumpLines } from './dump.js';
 import * as errors from './errors.js';
-import { ConflictError, NotSupportedError, OperationalError, ProgrammingError, translate, translateSync } from './errors.js';
+import { ConflictError, NotSupportedError, OperationalError, ProgrammingError, translate } from './errors.js';
 
 /** The `autocommit` value that selects the module's legacy (isolation_level) behaviour. */
 export const LEGACY_TRANSACTION_CONTROL = -1;
@@ -498,4 +498,3 @@ function checkNarg(n: unknown): void {
   }
 }
 
-export { translateSync };

@@ -95,12 +95,3 @@ export async function translate<T>(fn: () => Promise<T> | T): Promise<T> {
     throw toDbApiError(e);
   }
 }
-
-/** Same, for synchronous calls. */
-export function translateSync<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw toDbApiError(e);
-  }
-}

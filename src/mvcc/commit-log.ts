@@ -246,10 +246,6 @@ export class CommitLog {
     return validSize && v.getUint32(40, true) === c.s0 && v.getUint32(44, true) === c.s1;
   }
 
-  /** The version the next commit gets. */
-  nextVersion(lastVersion: number): number {
-    return lastVersion + 1;
-  }
 
   /**
    * Appends one transaction (its page images and commit record) with a single

@@ -122,10 +122,6 @@ export class MvccFile implements SelfLockingFile {
     private readonly readonly: boolean,
   ) {}
 
-  /** The version this connection reads, or -1 outside a read transaction. */
-  get snapshotVersion(): number {
-    return this.snapshot;
-  }
 
   private get version(): number {
     return this.snapshot >= 0 ? this.snapshot : this.store.latest;

@@ -173,10 +173,6 @@ export class PageStore {
     return this.latestVersion;
   }
 
-  /** Versions still in the log, oldest first. */
-  listVersions(): readonly VersionInfo[] {
-    return this.versions;
-  }
 
   /** Database size in pages at `version`. */
   dbPagesAt(version: number): number {
@@ -409,15 +405,7 @@ export class PageStore {
     return true;
   }
 
-  /** Version whose image the database file holds. */
-  get checkpointedVersion(): number {
-    return this.fileVersion;
-  }
 
-  /** Bytes in the commit log (0 when there is none). */
-  get logBytes(): number {
-    return this.log?.size ?? 0;
-  }
 
   /**
    * Closes the store: a final checkpoint leaves the database file an ordinary

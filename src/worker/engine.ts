@@ -336,10 +336,6 @@ export class Engine implements SessionHost {
     return undefined;
   }
 
-  /** Number of open sessions. */
-  get sessionCount(): number {
-    return this.sessions.size;
-  }
 }
 
 /** The file path of a `file:` URI, or null for an in-memory one. */

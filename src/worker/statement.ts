@@ -2,7 +2,7 @@
  * Prepared statements and the per-connection statement cache (LRU, like the
  * `sqlite3` module's `cached_statements`).
  */
-import { EngineError, kindForCode, programmingError, RC } from './engine-error.js';
+import { EngineError, programmingError, RC } from './engine-error.js';
 import type { ColumnInfo } from './session.js';
 import type { Ptr, RawExports } from './sqlite-module.js';
 import type { WasmMemory } from './wasm-memory.js';
@@ -184,4 +184,3 @@ export class StatementCache {
   }
 }
 
-export { kindForCode };
