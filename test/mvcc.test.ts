@@ -102,26 +102,29 @@ describe('writers', () => {
     assert.equal(existsSync(`${path}-hlog`), false, 'the commit log is gone after close');
   });
 
-  test('a stale write raises ConflictError; transaction(fn) retries it (no lost update)', async () => {
+  test('a write on a stale snapshot fails at commit with ConflictError; transaction(fn) retries it (no lost update)', async () => {
     const path = fresh();
     await using a = await sqlite3.connect(path);
     await using b = await sqlite3.connect(path);
     await a.execute('CREATE TABLE counter(id INTEGER PRIMARY KEY, v INTEGER)');
     await a.execute('INSERT INTO counter VALUES (1, 0)');
     await a.commit();
-    // a reads at an old snapshot, b commits, a's write is refused.
+    // a reads at an old snapshot, b commits a change to the same row: a's
+    // write runs on its snapshot, and its commit is refused.
     await a.execute('BEGIN');
     assert.equal(await scalar(a, 'SELECT v FROM counter'), 0);
     await b.execute('UPDATE counter SET v = v + 1');
     await b.commit();
-    const e = await a.execute('UPDATE counter SET v = 100').then(
+    await a.execute('UPDATE counter SET v = 100');
+    const e = await a.commit().then(
       () => assert.fail('expected a conflict'),
       (err: unknown) => err,
     );
     assert.ok(e instanceof sqlite3.ConflictError);
     assert.ok(e instanceof sqlite3.OperationalError);
     assert.equal((e as sqlite3.ConflictError).retryable, true);
-    await a.rollback();
+    assert.equal(a.in_transaction, false, 'the conflicting transaction is rolled back');
+    assert.equal(await scalar(a, 'SELECT v FROM counter'), 1);
     // Lost-update test: read-modify-write increments from 5 connections.
     const conns = await Promise.all(Array.from({ length: 5 }, () => sqlite3.connect(path)));
     await Promise.all(

@@ -581,10 +581,27 @@ describe('two connections on the same file', () => {
     assert.equal(await count(reader, 'extra'), 0);
   });
 
-  test('a second writer waits for the first to commit, then succeeds', async () => {
+  test('two deferred write transactions run at once and both commit (MVCC)', async () => {
     const path = await fileWithTable();
     await using first = await sqlite3.connect(path);
     await using second = await sqlite3.connect(path, { timeout: 5 });
+    await first.execute('INSERT INTO t VALUES (1)');
+    const cur = await second.execute('INSERT INTO t VALUES (2)');
+    assert.equal(cur.rowcount, 1);
+    assert.equal(first.in_transaction, true);
+    assert.equal(second.in_transaction, true);
+    // Each sees only its own write until it commits.
+    assert.deepEqual(await (await first.execute('SELECT x FROM t')).fetchall(), [[1]]);
+    assert.deepEqual(await (await second.execute('SELECT x FROM t')).fetchall(), [[2]]);
+    await second.commit();
+    await first.commit();
+    assert.deepEqual(await (await first.execute('SELECT x FROM t ORDER BY x')).fetchall(), [[1], [2]]);
+  });
+
+  test('a second IMMEDIATE writer waits for the first to commit, then succeeds', async () => {
+    const path = await fileWithTable();
+    await using first = await sqlite3.connect(path, { isolation_level: 'IMMEDIATE' });
+    await using second = await sqlite3.connect(path, { timeout: 5, isolation_level: 'IMMEDIATE' });
     await first.execute('INSERT INTO t VALUES (1)');
     const events: string[] = [];
     const waiting = second.execute('INSERT INTO t VALUES (2)').then((cur) => {
@@ -629,13 +646,13 @@ describe('two connections on the same file', () => {
 
   test('a waiting writer polls for the lock; it does not spin', async () => {
     const path = await fileWithTable();
-    await using first = await sqlite3.connect(path);
-    await using second = await sqlite3.connect(path, { timeout: 0.3 });
+    await using first = await sqlite3.connect(path, { isolation_level: 'IMMEDIATE' });
+    await using second = await sqlite3.connect(path, { timeout: 0.3, isolation_level: 'IMMEDIATE' });
     const attempts = await traced(second);
     await first.execute('INSERT INTO t VALUES (1)');
     await raises(() => second.execute('INSERT INTO t VALUES (2)'), sqlite3.OperationalError, 'database is locked');
     await second.set_trace_callback(null);
-    const tries = attempts.filter((s) => s === 'INSERT INTO t VALUES (2)').length;
+    const tries = attempts.filter((s) => s === 'BEGIN IMMEDIATE').length;
     assert.ok(tries >= 2, `retried ${tries} times`);
     assert.ok(tries <= 60, `retried ${tries} times in 300 ms: busy-waiting`);
     await second.rollback();
@@ -644,8 +661,8 @@ describe('two connections on the same file', () => {
 
   test("'database is locked' when the timeout runs out while the first holds its transaction", async () => {
     const path = await fileWithTable();
-    await using first = await sqlite3.connect(path);
-    await using second = await sqlite3.connect(path, { timeout: 0.2 });
+    await using first = await sqlite3.connect(path, { isolation_level: 'IMMEDIATE' });
+    await using second = await sqlite3.connect(path, { timeout: 0.2, isolation_level: 'IMMEDIATE' });
     assert.equal(second.timeout, 0.2);
     await first.execute('INSERT INTO t VALUES (1)');
     const t0 = performance.now();
@@ -655,8 +672,8 @@ describe('two connections on the same file', () => {
     assert.ok(waited < 3000, `waited ${waited.toFixed(0)} ms, far beyond the timeout`);
     assert.equal(e.sqlite_errorcode, sqlite3.SQLITE_BUSY);
     assert.equal(e.sqlite_errorname, 'SQLITE_BUSY');
-    // As in Python: the implicit BEGIN had run, so a (read) transaction is open.
-    assert.equal(second.in_transaction, true);
+    // As in Python: the implicit BEGIN did not get the lock, so no transaction is open.
+    assert.equal(second.in_transaction, false);
     await second.rollback();
     // Reading is still allowed while the first holds only a RESERVED lock.
     assert.equal(await count(second), 0);
@@ -669,7 +686,8 @@ describe('two connections on the same file', () => {
   test('timeout 0 fails at once; the timeout attribute can be changed', async () => {
     const path = await fileWithTable();
     await using first = await sqlite3.connect(path);
-    await using second = await sqlite3.connect(path, { timeout: 0 });
+    // Autocommit writes need the commit slot that BEGIN IMMEDIATE holds.
+    await using second = await sqlite3.connect(path, { timeout: 0, autocommit: true });
     await first.execute('BEGIN IMMEDIATE');
     const t0 = performance.now();
     await raises(() => second.execute('INSERT INTO t VALUES (1)'), sqlite3.OperationalError, 'database is locked');

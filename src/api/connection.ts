@@ -193,7 +193,17 @@ export class Connection implements AsyncDisposable {
   }
 
   private async commitNow(): Promise<void> {
-    this._absorbState(await translate(() => this._port.commit()));
+    await this.absorb(() => this._port.commit());
+  }
+
+  /** Runs a transaction-control call and mirrors the state it leaves, also when it fails. */
+  private async absorb(call: () => Promise<SessionState> | SessionState): Promise<void> {
+    try {
+      this._absorbState(await translate(call));
+    } catch (e) {
+      await this._syncState().catch(() => undefined);
+      throw e;
+    }
   }
 
   /** A new cursor on this connection (`factory` may be a Cursor subclass). */
@@ -236,8 +246,12 @@ export class Connection implements AsyncDisposable {
     this._checkOpen();
     await this.settle();
     if (this._autocommit === true) return;
-    await this.commitNow();
-    if (this._autocommit === false) await this.begin();
+    try {
+      await this.commitNow();
+    } finally {
+      // A commit refused by a conflict has rolled the transaction back: autocommit=False opens the next one anyway.
+      if (this._autocommit === false && !this._inTransaction && !this._closed) await this.begin();
+    }
   }
 
   /** Rolls back the open transaction (a no-op when none is open or autocommit is true). */
@@ -315,8 +329,11 @@ export class Connection implements AsyncDisposable {
       }
       throw e;
     }
-    this._absorbState(await translate(() => port.control(nested ? `RELEASE ${name}` : 'COMMIT')));
-    if (!nested && this._autocommit === false) await this.begin();
+    try {
+      await this.absorb(() => port.control(nested ? `RELEASE ${name}` : 'COMMIT'));
+    } finally {
+      if (!nested && this._autocommit === false && !this._inTransaction && !this._closed) await this.begin();
+    }
     return result;
   }
 

@@ -6,9 +6,16 @@
  * - taking the SHARED lock pins the latest version as the connection's
  *   snapshot; every read is served as of that version, so readers never wait
  *   and never see part of a commit;
- * - the RESERVED lock admits one writer at a time (others get SQLITE_BUSY and
- *   are queued by the engine); a writer whose snapshot is older than the latest
- *   version is refused as stale (SQLITE_BUSY_SNAPSHOT), as in SQLite's WAL mode;
+ * - the commit slot (`store.writer`) admits one committer at a time (others
+ *   get SQLITE_BUSY and are queued by the engine). A plain writer takes it with
+ *   the RESERVED lock, and is refused as stale (SQLITE_BUSY_SNAPSHOT) when its
+ *   snapshot is older than the latest version, as in SQLite's WAL mode;
+ * - a *concurrent* writer (an explicit transaction whose row changes the engine
+ *   records, see worker/txn-rebase.ts) writes on its snapshot without the slot
+ *   and asks for it only at commit, with the EXCLUSIVE lock: granted when the
+ *   slot is free and nothing committed since its snapshot, else SQLITE_BUSY
+ *   (the transaction stays open; the engine waits, or replays its row changes
+ *   on the latest version);
  * - a writer's pages go to a private overlay until SQLite's commit point
  *   (SQLITE_FCNTL_COMMIT_PHASETWO), where they become the next version in the
  *   commit log; a rollback simply drops the overlay.
@@ -114,6 +121,12 @@ export class MvccFile implements SelfLockingFile {
   private closed = false;
   /** Version of this connection's last commit that asked for durability (0: none). */
   lastDurableCommit = 0;
+  /**
+   * Set by the engine before a transaction's first write when it records the
+   * transaction's row changes: the write lock then takes no commit slot and
+   * accepts an old snapshot (see the class comment).
+   */
+  concurrent = false;
 
   constructor(
     private readonly backend: MvccBackend,
@@ -139,15 +152,28 @@ export class MvccFile implements SelfLockingFile {
     }
     if (level >= RESERVED && this.level < RESERVED) {
       if (this.readonly) return 'busy';
-      const writer = this.store.writer;
-      if (writer !== null && writer !== this) return 'busy';
-      if (this.snapshot < this.store.latest) return 'stale';
-      this.store.writer = this;
+      if (!this.concurrent) {
+        const outcome = this.takeSlot();
+        if (outcome !== 'ok') return outcome;
+      }
       this.overlay = new Map();
       this.overlayPages = this.store.dbPagesAt(this.snapshot);
       this.syncRequested = false;
     }
+    if (level > RESERVED && this.store.writer !== this) {
+      // A concurrent writer about to commit (or to spill its cache: SQLite then
+      // just keeps the pages in memory). A stale one must be replayed first.
+      if (this.reservedByOther() || this.isStale()) return 'busy';
+      this.store.writer = this;
+    }
     if (level > this.level) this.level = level;
+    return 'ok';
+  }
+
+  private takeSlot(): LockOutcome {
+    if (this.reservedByOther()) return 'busy';
+    if (this.snapshot < this.store.latest) return 'stale';
+    this.store.writer = this;
     return 'ok';
   }
 
@@ -169,9 +195,23 @@ export class MvccFile implements SelfLockingFile {
     return w !== null && w !== this;
   }
 
+  /** Whether this connection holds a write lock (an open write transaction). */
+  get writing(): boolean {
+    return this.overlay !== null;
+  }
+
+  /** A writer whose snapshot is no longer the latest version (its commit must be replayed). */
+  isStale(): boolean {
+    return this.overlay !== null && this.snapshot < this.store.latest;
+  }
+
   commitPhaseTwo(): void {
     const overlay = this.overlay;
     if (overlay === null) return;
+    // Unreachable by construction (the slot is only granted to an up-to-date
+    // writer, and nobody else commits while it is held); refuse rather than
+    // publish pages computed on an older version.
+    if (this.snapshot < this.store.latest) throw new StorageError('io', 'commit on a stale snapshot refused');
     const base = this.store.dbPagesAt(this.snapshot);
     if (overlay.size === 0 && this.overlayPages === base) return;
     const pages = new Map<number, Uint8Array>();

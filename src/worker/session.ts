@@ -24,7 +24,8 @@ import type { SessionPort } from './session-port.js';
 import type { Ptr, RawExports, Sqlite3Static } from './sqlite-module.js';
 import type { GroupCommitter } from './group-commit.js';
 import { isDmlSql, Statement, StatementCache } from './statement.js';
-import { bindParams, COL_CONVERT, COL_PLAIN, COL_TEXT_BYTES, readRow, type BindParams, type Cell } from './values.js';
+import { ChangesetReplayer, conflictError, insertShapeOf, TxnRecorder, type FunctionInstaller } from './txn-rebase.js';
+import { bindParams, COL_CONVERT, COL_PLAIN, COL_TEXT_BYTES, readRow, type BindParams, type Cell, type SqlValue } from './values.js';
 import type { WasmMemory } from './wasm-memory.js';
 
 export interface ColumnInfo {
@@ -125,6 +126,10 @@ const HARMLESS_PRAGMAS = new Set([
   'index_xinfo', 'foreign_key_list', 'integrity_check', 'quick_check', 'wal_checkpoint', 'page_count',
 ]);
 const RETURNING = /\bRETURNING\b/i;
+/** Schema changes: a transaction that starts with one writes as a plain (serialised) writer. */
+const DDL = /^\s*(?:CREATE|DROP|ALTER)\b/i;
+/** `RELEASE [SAVEPOINT] name`: the statement that ends a transaction begun by SAVEPOINT. */
+const RELEASE = /^\s*RELEASE\s+(?:SAVEPOINT\s+)?(.+?)\s*;?\s*$/is;
 const SQLITE_DESERIALIZE_FREEONCLOSE = 1;
 const SQLITE_DESERIALIZE_RESIZEABLE = 2;
 const DEFAULT_BATCH = 256;
@@ -253,11 +258,12 @@ export class Session implements SessionPort {
   }
 
   private noteLocalSql(sql: string): void {
-    if (this.localState) return;
-    if (LOCAL_SQL.test(sql)) {
+    if (!this.localSchemas && LOCAL_SQL.test(sql)) {
+      this.localSchemas = true;
       this.localState = true;
       return;
     }
+    if (this.localState) return;
     for (const m of sql.matchAll(PRAGMA_SET)) {
       if (!HARMLESS_PRAGMAS.has(m[1].toLowerCase())) {
         this.localState = true;
@@ -296,31 +302,141 @@ export class Session implements SessionPort {
 
   /**
    * Runs `op` and, while it fails with SQLITE_BUSY, waits for a lock release and
-   * runs it again, until the timeout; then raises 'database is locked'.
+   * runs it again, until the timeout; then raises 'database is locked'. A
+   * concurrent transaction whose commit met a newer version is replayed on it
+   * first (`sqlOf` names the statement, for RELEASE).
    */
-  private async retryBusy<T>(op: () => T): Promise<T> {
+  private async retryBusy<T>(op: () => T, sqlOf?: () => string | null): Promise<T> {
     try {
-      return op();
+      let deadline = 0;
+      for (;;) {
+        try {
+          return op();
+        } catch (e) {
+          if (!isBusy(e)) throw e;
+          this.checkStale(e);
+        }
+        if (this.replayIfStale(sqlOf)) continue;
+        if (deadline === 0) deadline = Date.now() + this.timeoutMs;
+        if (Date.now() >= deadline) {
+          throw new EngineError({ kind: 'OperationalError', message: 'database is locked', sqliteCode: RC.BUSY, sqliteName: 'SQLITE_BUSY' });
+        }
+        // A lone statement that met a stale snapshot has already released it: run it again at once.
+        if (!this.staleRetry) await this.host.waitForUnlock(deadline);
+        this.staleRetry = false;
+        this.checkOpen();
+      }
+    } finally {
+      if (this.txn !== null && (this.db === 0 || this.raw.sqlite3_get_autocommit(this.db) !== 0)) this.endTxn();
+    }
+  }
+
+  // ---- concurrent write transactions (see txn-rebase.ts) --------------------------
+
+  /** The row-change recorder of the open explicit write transaction, if it runs concurrently. */
+  private txn: TxnRecorder | null = null;
+  private replayer: ChangesetReplayer | null = null;
+  /** Set once the connection has attached or TEMP schemas (their writes are not recorded). */
+  private localSchemas = false;
+
+  /**
+   * Before a statement runs: the first write of an explicit transaction starts
+   * recording its row changes, so that it can write beside other writers and
+   * be replayed at commit if one of them commits first.
+   */
+  private trackWrites(stmt: Ptr): void {
+    const f = this.mvcc;
+    if (f === null) return;
+    const raw = this.raw;
+    if (raw.sqlite3_get_autocommit(this.db) !== 0) {
+      if (this.txn !== null) this.endTxn();
+      return;
+    }
+    if (this.txn !== null) {
+      this.noteInsert(this.txn, stmt);
+      return;
+    }
+    if (f.writing || this.localSchemas || raw.sqlite3_stmt_readonly(stmt)) return;
+    if (DDL.test(this.mem.cstr(raw.sqlite3_sql(stmt)) ?? '')) return;
+    this.txn = TxnRecorder.start(raw, this.mem, this.db, this.queryInt('PRAGMA main.schema_version'));
+    if (this.txn === null) return;
+    f.concurrent = true;
+    this.noteInsert(this.txn, stmt);
+  }
+
+  /** Remembers the INSERTs a recorded transaction runs (whether they choose their keys). */
+  private noteInsert(txn: TxnRecorder, stmt: Ptr): void {
+    if (this.raw.sqlite3_stmt_readonly(stmt)) return;
+    const sql = this.mem.cstr(this.raw.sqlite3_sql(stmt)) ?? '';
+    if (!txn.inserts.has(sql)) txn.inserts.set(sql, insertShapeOf(sql));
+  }
+
+  private endTxn(): void {
+    this.txn?.dispose();
+    this.txn = null;
+    if (this.mvcc !== null) this.mvcc.concurrent = false;
+  }
+
+  /**
+   * A concurrent transaction's commit found a newer version (and a free commit
+   * slot): roll it back, begin again on the latest version and replay its row
+   * changes there, all synchronously so nothing commits in between. The caller
+   * then runs the commit statement again. Throws a retryable conflict when the
+   * changes collide with what committed meanwhile.
+   */
+  private replayIfStale(sqlOf?: () => string | null): boolean {
+    const f = this.mvcc;
+    const txn = this.txn;
+    if (f === null || txn === null || !f.isStale() || f.reservedByOther()) return false;
+    const raw = this.raw;
+    const release = RELEASE.exec(sqlOf?.() ?? '');
+    this.replayer ??= new ChangesetReplayer(raw, this.mem, this.host.sqlite3.wasm as unknown as FunctionInstaller, this.db, (q, p) =>
+      this.queryRows(q, p),
+    );
+    const replayer = this.replayer;
+    const changes = txn.changeset();
+    const keys = replayer.analyse(changes, txn.inserts.values());
+    const schemaNow = this.queryInt('PRAGMA main.schema_version');
+    const lastRowid = raw.sqlite3_last_insert_rowid(this.db);
+    for (const id of [...this.cursors.keys()]) this.closeCursor(id);
+    this.endTxn();
+    this.execSimple('ROLLBACK');
+    if (schemaNow !== txn.schemaVersion) throw conflictError('this transaction changed the schema while another connection committed');
+    this.execSimple(release ? `SAVEPOINT ${release[1]}` : 'BEGIN');
+    try {
+      if (this.queryInt('PRAGMA main.schema_version') !== txn.schemaVersion) throw conflictError('another connection changed the schema');
+      const moved = replayer.apply(changes, keys);
+      let last = lastRowid;
+      for (const m of moved.values()) last = m.get(lastRowid) ?? last;
+      (raw as RawExports & { sqlite3_set_last_insert_rowid(db: Ptr, v: bigint): void }).sqlite3_set_last_insert_rowid(this.db, last);
     } catch (e) {
-      if (!isBusy(e)) throw e;
-      this.checkStale(e);
+      this.execSimple('ROLLBACK');
+      throw e;
     }
-    const deadline = Date.now() + this.timeoutMs;
-    for (;;) {
-      if (Date.now() >= deadline) {
-        throw new EngineError({ kind: 'OperationalError', message: 'database is locked', sqliteCode: RC.BUSY, sqliteName: 'SQLITE_BUSY' });
+    return true;
+  }
+
+  /** Runs an internal query on this connection and returns its rows. */
+  private queryRows(sql: string, params: readonly SqlValue[] = []): SqlValue[][] {
+    const st = this.cache.acquire(sql);
+    if (st === null) return [];
+    try {
+      bindParams(this.raw, this.mem, st.ptr, params);
+      const rows: SqlValue[][] = [];
+      const ncol = this.raw.sqlite3_column_count(st.ptr);
+      for (;;) {
+        const rc = this.raw.sqlite3_step(st.ptr);
+        if (rc === RC.ROW) rows.push(readRow(this.raw, this.mem, st.ptr, ncol, null) as SqlValue[]);
+        else if (rc === RC.DONE) return rows;
+        else throw this.error(rc);
       }
-      // A lone statement that met a stale snapshot has already released it: run it again at once.
-      if (!this.staleRetry) await this.host.waitForUnlock(deadline);
-      this.staleRetry = false;
-      this.checkOpen();
-      try {
-        return op();
-      } catch (e) {
-        if (!isBusy(e)) throw e;
-        this.checkStale(e);
-      }
+    } finally {
+      this.cache.release(st);
     }
+  }
+
+  private queryInt(sql: string): number {
+    return Number(this.queryRows(sql)[0]?.[0] ?? 0);
   }
 
   private staleRetry = false;
@@ -422,6 +538,7 @@ export class Session implements SessionPort {
       let modes = null as Uint8Array | null;
       const rows: Cell[][] = [];
       const batch = opts.batch ?? DEFAULT_BATCH;
+      this.trackWrites(st.ptr);
       const done = await this.retryBusy(() => {
         rows.length = 0;
         // Columns are read after the first step: a statement prepared before a
@@ -439,7 +556,7 @@ export class Session implements SessionPort {
         if (rc === RC.DONE) return true;
         rows.push(readRow(this.raw, this.mem, st.ptr, ncol, modes));
         return this.stepRows(st, ncol, modes, Math.max(1, batch) - 1, rows);
-      });
+      }, () => sql);
       const lastrowid = this.lastInsertRowid();
       const rowcount = st.isDml && done ? Number(this.raw.sqlite3_changes64(this.db)) : -1;
       let cursorId = 0;
@@ -533,6 +650,7 @@ export class Session implements SessionPort {
         if (opts.implicitBegin && this.raw.sqlite3_get_autocommit(this.db)) {
           await this.retryBusy(() => this.execSimple(opts.implicitBegin as string));
         }
+        this.trackWrites(st.ptr);
         await this.retryBusy(() => {
           const rc = this.raw.sqlite3_step(st.ptr);
           if (rc === RC.DONE || rc === RC.ROW) return;
@@ -587,6 +705,7 @@ export class Session implements SessionPort {
         if (rc !== RC.OK) throw this.error(rc);
         if (stmt) {
           try {
+            this.trackWrites(stmt);
             await this.retryBusy(() => {
               for (;;) {
                 const src = raw.sqlite3_step(stmt);
@@ -596,7 +715,7 @@ export class Session implements SessionPort {
                 raw.sqlite3_reset(stmt);
                 throw err;
               }
-            });
+            }, () => this.mem.cstr(raw.sqlite3_sql(stmt)));
           } finally {
             raw.sqlite3_finalize(stmt);
           }
@@ -615,7 +734,7 @@ export class Session implements SessionPort {
 
   /** Runs a transaction-control statement (waits for locks like any statement). */
   async control(sql: string): Promise<SessionState> {
-    await this.retryBusy(() => this.execSimple(sql));
+    await this.retryBusy(() => this.execSimple(sql), () => sql);
     await this.settleDurability();
     return this.state();
   }
@@ -808,6 +927,7 @@ export class Session implements SessionPort {
   close(): void {
     if (this.db === 0) return;
     for (const id of [...this.cursors.keys()]) this.closeCursor(id);
+    this.endTxn();
     this.cache.clear();
     this.mem.scratch(0);
     this.raw.sqlite3_close_v2(this.db);
