@@ -228,6 +228,24 @@ describe('concurrent write transactions', () => {
     assert.deepEqual(await rows(a, 'SELECT v FROM t ORDER BY id'), [['b1'], ['a1']]);
   });
 
+  test('a transaction begun while its connection was alone holds the write lock; a later connection waits at commit', async () => {
+    const path = fresh();
+    await setup(path, 'CREATE TABLE t(id INTEGER PRIMARY KEY, v)');
+    await using a = await sqlite3.connect(path);
+    await a.execute("INSERT INTO t(v) VALUES ('a')");
+    await using b = await sqlite3.connect(path, { timeout: 5 });
+    // b writes beside a on its own snapshot…
+    await b.execute("INSERT INTO t(v) VALUES ('b')");
+    let committed = false;
+    const bCommit = b.commit().then(() => (committed = true));
+    await new Promise((r) => setTimeout(r, 100));
+    // …but its commit waits for a's, as a second writer does in SQLite.
+    assert.equal(committed, false);
+    await a.commit();
+    await bCommit;
+    assert.deepEqual(await rows(a, 'SELECT v FROM t ORDER BY id'), [['a'], ['b']]);
+  });
+
   test('BEGIN IMMEDIATE still serialises: the second waits and never conflicts', async () => {
     const path = fresh();
     await setup(path, 'CREATE TABLE c(id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO c VALUES (1, 0)');

@@ -70,6 +70,8 @@ export class PageStore {
   private readonly checkpointBytes: number;
   /** The connection holding the write lock, if any. */
   writer: object | null = null;
+  /** Open user connections (the engine counts them; its own group-commit writer is not one). */
+  userConnections = 0;
   private closed = false;
   private checkpointQueued = false;
   /** Size of a file that is not a SQLite database (read through unchanged), else 0. */

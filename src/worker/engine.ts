@@ -293,7 +293,7 @@ export class Engine implements SessionHost {
           throw e;
         }
       }
-      session.attachMvcc(file);
+      session.attachMvcc(file, options.internal === true);
       // Plain paths (not URIs, which may say mode=ro) share the database's group-commit writer.
       if (!options.internal && !options.uri) {
         const store = file.store;

@@ -174,9 +174,13 @@ export class Session implements SessionPort {
   }
 
   /** @internal Binds the session to its database's MVCC file (set by the engine at open). */
-  attachMvcc(file: MvccFile): void {
+  attachMvcc(file: MvccFile, internal: boolean): void {
     this.mvcc = file;
+    this.countsAsUser = !internal;
+    if (this.countsAsUser) file.store.userConnections++;
   }
+
+  private countsAsUser = false;
 
   /** Waits until this session's commits are durable (group commit: one flush serves many). */
   private settleDurability(): Promise<void> | undefined {
@@ -344,7 +348,7 @@ export class Session implements SessionPort {
    * recording its row changes, so that it can write beside other writers and
    * be replayed at commit if one of them commits first.
    */
-  private trackWrites(stmt: Ptr): void {
+  private trackWrites(stmt: Ptr, sql?: string): void {
     const f = this.mvcc;
     if (f === null) return;
     const raw = this.raw;
@@ -353,22 +357,22 @@ export class Session implements SessionPort {
       return;
     }
     if (this.txn !== null) {
-      this.noteInsert(this.txn, stmt);
+      this.noteInsert(this.txn, stmt, sql);
       return;
     }
-    if (f.writing || this.localSchemas || raw.sqlite3_stmt_readonly(stmt)) return;
+    // Alone on the database, nobody can commit in between: take the write lock directly (no recording cost).
+    if (f.writing || f.store.userConnections < 2 || this.localSchemas || raw.sqlite3_stmt_readonly(stmt)) return;
     if (DDL.test(this.mem.cstr(raw.sqlite3_sql(stmt)) ?? '')) return;
     this.txn = TxnRecorder.start(raw, this.mem, this.db, this.queryInt('PRAGMA main.schema_version'));
     if (this.txn === null) return;
     f.concurrent = true;
-    this.noteInsert(this.txn, stmt);
+    this.noteInsert(this.txn, stmt, sql);
   }
 
   /** Remembers the INSERTs a recorded transaction runs (whether they choose their keys). */
-  private noteInsert(txn: TxnRecorder, stmt: Ptr): void {
-    if (this.raw.sqlite3_stmt_readonly(stmt)) return;
-    const sql = this.mem.cstr(this.raw.sqlite3_sql(stmt)) ?? '';
-    if (!txn.inserts.has(sql)) txn.inserts.set(sql, insertShapeOf(sql));
+  private noteInsert(txn: TxnRecorder, stmt: Ptr, known?: string): void {
+    const sql = known ?? this.mem.cstr(this.raw.sqlite3_sql(stmt)) ?? '';
+    if (!txn.inserts.has(sql) && !this.raw.sqlite3_stmt_readonly(stmt)) txn.inserts.set(sql, insertShapeOf(sql));
   }
 
   private endTxn(): void {
@@ -538,7 +542,7 @@ export class Session implements SessionPort {
       let modes = null as Uint8Array | null;
       const rows: Cell[][] = [];
       const batch = opts.batch ?? DEFAULT_BATCH;
-      this.trackWrites(st.ptr);
+      this.trackWrites(st.ptr, sql);
       const done = await this.retryBusy(() => {
         rows.length = 0;
         // Columns are read after the first step: a statement prepared before a
@@ -650,7 +654,7 @@ export class Session implements SessionPort {
         if (opts.implicitBegin && this.raw.sqlite3_get_autocommit(this.db)) {
           await this.retryBusy(() => this.execSimple(opts.implicitBegin as string));
         }
-        this.trackWrites(st.ptr);
+        this.trackWrites(st.ptr, sql);
         await this.retryBusy(() => {
           const rc = this.raw.sqlite3_step(st.ptr);
           if (rc === RC.DONE || rc === RC.ROW) return;
@@ -928,6 +932,8 @@ export class Session implements SessionPort {
     if (this.db === 0) return;
     for (const id of [...this.cursors.keys()]) this.closeCursor(id);
     this.endTxn();
+    if (this.countsAsUser && this.mvcc !== null) this.mvcc.store.userConnections--;
+    this.countsAsUser = false;
     this.cache.clear();
     this.mem.scratch(0);
     this.raw.sqlite3_close_v2(this.db);
