@@ -234,6 +234,40 @@ describe('group commit', () => {
     for (const c of conns) await c.close();
   });
 
+  test("grouped statements fail alone and keep SQLite's ABORT and FAIL semantics (as Python in autocommit)", async () => {
+    const path = fresh();
+    {
+      await using c = await sqlite3.connect(path);
+      await c.execute('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT UNIQUE)');
+      await c.execute("INSERT INTO t(v) VALUES ('taken')");
+      await c.commit();
+    }
+    const conns = await Promise.all(Array.from({ length: 4 }, () => sqlite3.connect(path, { isolation_level: null })));
+    const results = await Promise.allSettled([
+      conns[0].execute("INSERT INTO t(v) VALUES ('a')"),
+      conns[1].execute("INSERT OR FAIL INTO t(v) VALUES ('f1'), ('taken'), ('f3')"), // keeps f1
+      conns[2].execute("INSERT INTO t(v) VALUES ('x1'), ('taken')"), // ABORT: keeps nothing
+      conns[3].execute("INSERT INTO t(v) VALUES ('b')"),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    for (const r of results.slice(1, 3)) assert.ok((r as PromiseRejectedResult).reason instanceof sqlite3.IntegrityError);
+    for (const c of conns) await c.close();
+    const ours = python(path, "print(','.join(r[0] for r in c.execute('SELECT v FROM t ORDER BY v')))");
+    // The same statements one by one through Python's sqlite3 in autocommit mode.
+    const oracle = execFileSync('python3', [
+      '-c',
+      `import sqlite3
+c = sqlite3.connect(':memory:', isolation_level=None)
+c.execute('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT UNIQUE)')
+for s in ["INSERT INTO t(v) VALUES ('taken')", "INSERT INTO t(v) VALUES ('a')", "INSERT OR FAIL INTO t(v) VALUES ('f1'), ('taken'), ('f3')", "INSERT INTO t(v) VALUES ('x1'), ('taken')", "INSERT INTO t(v) VALUES ('b')"]:
+    try: c.execute(s)
+    except sqlite3.IntegrityError: pass
+print(','.join(r[0] for r in c.execute('SELECT v FROM t ORDER BY v')))`,
+    ]).toString().trim();
+    assert.equal(ours, oracle);
+    assert.equal(ours, 'a,b,f1,taken');
+  });
+
   test('a connection with its own functions or PRAGMAs is not grouped and behaves as usual', async () => {
     const path = fresh();
     await using c = await sqlite3.connect(path, { isolation_level: null });

