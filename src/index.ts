@@ -10,6 +10,7 @@
  * await conn.close();
  * ```
  */
+import './api/node-opener.js';
 export { connect, enable_callback_tracebacks, type ConnectOptions, type HeliosMode } from './api/connect.js';
 export {
   Connection,

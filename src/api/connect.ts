@@ -1,12 +1,42 @@
 /**
- * `connect(database, options)`: opens a connection. In Node, Deno and edge
- * runtimes the engine runs in-process; a path opens on the durable file
- * storage, ':memory:' on a private in-memory database, a `file:` URI honours
- * `mode=ro|rw|rwc|memory`.
+ * `connect(database, options)`: opens a connection. Where the engine runs is
+ * the runtime's business, registered by the package entry: in Node, Deno and
+ * edge runtimes it runs in-process (`node-opener.ts`); in browsers in a
+ * dedicated worker (`client/`). A path opens on the runtime's durable storage,
+ * `opfs://`, `idb://`, `memory://` name one, ':memory:' is a private in-memory
+ * database, a `file:` URI honours `mode=ro|rw|rwc|memory`.
  */
-import { Engine } from '../worker/engine.js';
+import type { CallbackErrorReporter } from '../worker/callbacks.js';
+import type { SessionState } from '../worker/session.js';
+import type { SessionPort } from '../worker/session-port.js';
 import { Connection, LEGACY_TRANSACTION_CONTROL, checkIsolationLevel, type AutocommitMode, type IsolationLevel } from './connection.js';
-import { NotSupportedError, ProgrammingError, translate } from './errors.js';
+import { InterfaceError, NotSupportedError, ProgrammingError, translate } from './errors.js';
+
+/** What the runtime needs to open a session. */
+export interface SessionRequest {
+  readonly uri: boolean;
+  readonly timeoutMs: number;
+  readonly cachedStatements: number;
+  readonly reportCallbackError: CallbackErrorReporter;
+  /** Ask the browser to make the origin's storage persistent. */
+  readonly persist: boolean;
+}
+
+/** A session the runtime opened, and where its database lives. */
+export interface OpenedSession {
+  readonly port: SessionPort;
+  readonly storage: string;
+  readonly state: SessionState;
+}
+
+export type SessionOpener = (database: string, request: SessionRequest) => Promise<OpenedSession>;
+
+let opener: SessionOpener | null = null;
+
+/** @internal Set by the package entry for its runtime. */
+export function registerOpener(fn: SessionOpener): void {
+  opener = fn;
+}
 
 export type HeliosMode = 'embedded' | 'server' | 'hybrid';
 
@@ -33,6 +63,8 @@ export interface ConnectOptions {
   enable_branching?: boolean;
   encryption_key?: string | Uint8Array | null;
   heliosdb_mode?: HeliosMode;
+  /** Browsers: ask for persistent storage (`navigator.storage.persist()`) so the origin's data is not evicted. */
+  persist?: boolean;
 }
 
 function refuseUnbuilt(options: ConnectOptions): void {
@@ -94,22 +126,24 @@ export async function connect(database: string | URL, options: ConnectOptions = 
   if (!Number.isInteger(cached) || cached < 0) throw new ProgrammingError('cached_statements must be a non-negative integer');
   const detectTypes = options.detect_types ?? 0;
   if (!Number.isInteger(detectTypes) || detectTypes < 0) throw new ProgrammingError('detect_types must be a non-negative integer');
-  const engine = await Engine.shared();
-  const session = await translate(() =>
-    engine.open(name, {
+  const open = opener;
+  if (open === null) throw new InterfaceError('no engine is registered for this runtime (import the package entry, not api/connect.js)');
+  const opened = await translate(() =>
+    open(name, {
       uri: options.uri === true || name.startsWith('file:'),
       timeoutMs: timeout * 1000,
       cachedStatements: cached,
       reportCallbackError,
+      persist: options.persist === true,
     }),
   );
   const Factory = options.factory ?? Connection;
-  const conn = new Factory(session, { database: name, isolationLevel, autocommit, detectTypes });
+  const conn = new Factory(opened.port, { database: name, isolationLevel, autocommit, detectTypes, storage: opened.storage });
   if (!(conn instanceof Connection)) {
-    session.close();
+    await opened.port.close();
     throw new ProgrammingError('factory must be a Connection subclass');
   }
-  conn._absorbState(session.state());
+  conn._absorbState(opened.state);
   await conn._open();
   return conn;
 }

@@ -39,6 +39,8 @@ export interface ConnectionSettings {
   readonly isolationLevel: IsolationLevel | null;
   readonly autocommit: AutocommitMode;
   readonly detectTypes: number;
+  /** The storage the database lives on ('node', 'opfs', 'idb', 'memory'). */
+  readonly storage?: string;
 }
 
 const ISOLATION_LEVELS: readonly string[] = ['', 'DEFERRED', 'IMMEDIATE', 'EXCLUSIVE'];
@@ -84,6 +86,8 @@ export class Connection implements AsyncDisposable {
   /** @internal */
   readonly _detectTypes: number;
   readonly database: string;
+  /** Where the database lives: 'node' (a file), 'opfs', 'idb' (browsers) or 'memory'. */
+  readonly storage: string;
 
   /** @internal Use `connect()`. */
   constructor(
@@ -94,6 +98,7 @@ export class Connection implements AsyncDisposable {
     this._autocommit = settings.autocommit;
     this._detectTypes = settings.detectTypes;
     this.database = settings.database;
+    this.storage = settings.storage ?? 'memory';
   }
 
   /** @internal Runs the PEP 249 start-up step for autocommit = false. */

@@ -101,12 +101,53 @@ export class MvccBackend implements StorageBackend {
   }
 
   /** @internal A file closed: the last one closes the store (final checkpoint). */
-  release(key: string): void {
+  releaseStore(key: string): void {
     const entry = this.stores.get(key);
     if (!entry) return;
     if (--entry.refs > 0) return;
     this.stores.delete(key);
-    entry.store.close();
+    this.ready.delete(key);
+    try {
+      entry.store.close();
+    } finally {
+      // Media that hold handles (OPFS) let them go, so another worker may open the file.
+      const released = this.inner.release?.(entry.store.path);
+      if (released !== undefined) {
+        const tracked = released.finally(() => {
+          if (this.releasing.get(key) === tracked) this.releasing.delete(key);
+        });
+        this.releasing.set(key, tracked);
+      }
+    }
+  }
+
+  private readonly ready = new Map<string, Promise<void>>();
+  private readonly releasing = new Map<string, Promise<void>>();
+
+  /**
+   * Asynchronous set-up of the inner medium before the database at `path` is
+   * first opened (see StorageBackend.prepare): the page store's side files are
+   * prepared with it. Waits for an earlier release of the same file.
+   */
+  prepare(path: string, siblings: readonly string[] = []): Promise<void> {
+    const inner = this.inner;
+    if (inner.prepare === undefined) return Promise.resolve();
+    const key = inner.canonical(path);
+    if (this.stores.has(key)) return Promise.resolve();
+    let p = this.ready.get(key);
+    if (p === undefined) {
+      const pending = this.releasing.get(key);
+      const sides = [...new Set([...siblings, ...PageStore.SIDE_FILES])];
+      p = (pending ?? Promise.resolve()).then(() => (inner.prepare as NonNullable<StorageBackend['prepare']>).call(inner, path, sides));
+      p.catch(() => this.ready.delete(key));
+      this.ready.set(key, p);
+    }
+    return p;
+  }
+
+  /** Resolves once every file this backend released has been let go by the medium. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.releasing.values()].map((p) => p.catch(() => undefined)));
   }
 }
 
@@ -302,6 +343,6 @@ export class MvccFile implements SelfLockingFile {
     if (this.closed) return;
     this.closed = true;
     if (this.level !== NONE) this.unlock(NONE);
-    this.backend.release(this.key);
+    this.backend.releaseStore(this.key);
   }
 }

@@ -14,6 +14,7 @@
 import { StorageError, type StorageBackend, type StorageFile } from '../vfs/backend.js';
 import { addChecksum, newChecksum } from './checksum.js';
 import { CommitLog, type CommitRecord } from './commit-log.js';
+import { macrotask, nextTurn } from '../runtime/macrotask.js';
 
 interface Location {
   readonly version: number;
@@ -104,6 +105,9 @@ export class PageStore {
     this.fileVersion = 0;
     this.durableVersion = 0;
   }
+
+  /** Files the store keeps beside the database, as suffixes of its path. */
+  static readonly SIDE_FILES: readonly string[] = ['-hlog'];
 
   get logPath(): string {
     return `${this.path}-hlog`;
@@ -312,7 +316,7 @@ export class PageStore {
     // Commits that never ask for a flush (synchronous=OFF) still get checkpointed.
     if (this.log.size >= this.checkpointBytes && this.flushing === null && !this.checkpointQueued) {
       this.checkpointQueued = true;
-      setImmediate(() => {
+      macrotask(() => {
         this.checkpointQueued = false;
         if (!this.closed) this.maybeCheckpoint();
       });
@@ -341,7 +345,7 @@ export class PageStore {
     if (this.flushing !== null) return;
     this.flushing = (async () => {
       // Let every commit of this turn of the event loop join the flush.
-      await new Promise<void>((r) => setImmediate(r));
+      await nextTurn();
       while (this.flushWaiters.some((w) => w.version > this.durableVersion)) {
         const target = this.latestVersion;
         try {
@@ -358,7 +362,7 @@ export class PageStore {
         this.flushWaiters = this.flushWaiters.filter((w) => w.version > this.durableVersion);
         for (const w of done) w.resolve();
         // Commits made while the waiters ran go into the next round.
-        await new Promise<void>((r) => setImmediate(r));
+        await nextTurn();
       }
       this.flushing = null;
       this.maybeCheckpoint();

@@ -70,6 +70,20 @@ export interface StorageBackend {
    * SQLite's nameless temp files). When absent, `name` itself is used.
    */
   tempPath?(name: string): string;
+  /**
+   * Optional: asynchronous set-up before the database at `path` is opened, for
+   * media whose handles or data can only be had asynchronously (OPFS sync
+   * access handles, IndexedDB). The engine awaits it before SQLite opens the
+   * file; afterwards `open`, `exists` and `delete` for `path` and for the side
+   * files named in `siblings` (`-hlog`, …) must work synchronously.
+   */
+  prepare?(path: string, siblings: readonly string[]): Promise<void>;
+  /**
+   * Optional: the database at `path` was closed by its last connection; the
+   * backend may release what `prepare` acquired (OPFS handles are exclusive
+   * per file). Resolves once released (pending writes persisted).
+   */
+  release?(path: string): Promise<void>;
 }
 
 export type StorageErrorCode = 'not-found' | 'permission' | 'no-space' | 'is-directory' | 'io';

@@ -14,6 +14,7 @@ import { EngineError, kindForCode, RC } from './engine-error.js';
 import { Session, type SessionHost } from './session.js';
 import { loadSqlite, rawExports, type Ptr, type RawExports, type Sqlite3Static } from './sqlite-module.js';
 import { WasmMemory } from './wasm-memory.js';
+import { macrotask } from '../runtime/macrotask.js';
 
 const SQLITE_OPEN_READWRITE = 0x00000002;
 const SQLITE_OPEN_CREATE = 0x00000004;
@@ -41,7 +42,18 @@ export interface OpenOptions {
 }
 
 /** Which storage a path is opened on. */
-export type StorageKind = 'memory' | 'node';
+export type StorageKind = 'memory' | 'node' | 'opfs' | 'idb';
+
+const STORAGE_URL = /^(memory|node|opfs|idb):\/\/(.*)$/s;
+
+/** Where a database name points: `opfs://app.db` names its storage; a plain name takes the default. */
+export interface DatabaseTarget {
+  readonly kind: StorageKind;
+  /** The name SQLite opens (the path within the storage, ':memory:', or a `file:` URI). */
+  readonly name: string;
+  /** The file path prepared on the storage, or null for in-memory and URI names. */
+  readonly path: string | null;
+}
 
 export class Engine implements SessionHost {
   readonly raw: RawExports;
@@ -85,10 +97,52 @@ export class Engine implements SessionHost {
   private readonly groups = new Map<PageStore, { committer: GroupCommitter; users: number }>();
   private readonly groupUsers = new Map<Session, PageStore>();
 
-  private addStorage(kind: StorageKind, backend: StorageBackend): void {
+  /**
+   * Registers a storage under MVCC (a runtime adds its own: the browser worker
+   * adds 'opfs' and 'idb'). The first non-memory storage becomes the default.
+   */
+  addStorage(kind: StorageKind, backend: StorageBackend): void {
     const vfs = registerVfs(this.sqlite3, `heliosdb-${kind}`, backend);
     vfs.onLockReleased(() => this.wake());
     this.vfses.set(kind, vfs);
+    if (this.preferredStorage === null && kind !== 'memory') this.preferredStorage = kind;
+  }
+
+  private preferredStorage: StorageKind | null = null;
+
+  /** The storages this engine can open, default first. */
+  get storages(): StorageKind[] {
+    const kinds = [...this.vfses.keys()];
+    return [this.defaultStorage, ...kinds.filter((k) => k !== this.defaultStorage)];
+  }
+
+  /** Resolves a database name to its storage and path. */
+  target(database: string, uri: boolean): DatabaseTarget {
+    if (database === ':memory:' || database === '') return { kind: 'memory', name: ':memory:', path: null };
+    const m = STORAGE_URL.exec(database);
+    if (m !== null) {
+      const kind = m[1] as StorageKind;
+      if (!this.vfses.has(kind)) {
+        throw new EngineError({
+          kind: 'NotSupportedError',
+          message: `${kind}:// storage is not available here (available: ${this.storages.join(', ')})`,
+        });
+      }
+      if (m[2] === '') throw new EngineError({ kind: 'ProgrammingError', message: `${database}: the database name is empty` });
+      return { kind, name: m[2], path: m[2] };
+    }
+    return { kind: this.defaultStorage, name: database, path: uri ? uriPath(database) : database };
+  }
+
+  /**
+   * Opens a session, first letting the storage prepare the file asynchronously
+   * (browser media open handles or load data; a no-op in Node).
+   */
+  async openAsync(database: string, options: OpenOptions = {}): Promise<Session> {
+    const t = this.target(database, !!options.uri);
+    const vfs = this.vfses.get(t.kind);
+    if (t.path !== null && vfs !== undefined && vfs.backend instanceof MvccBackend) await vfs.backend.prepare(t.path);
+    return this.open(database, options);
   }
 
   /**
@@ -149,7 +203,7 @@ export class Engine implements SessionHost {
 
   /** The storage a plain path opens on in this runtime. */
   get defaultStorage(): StorageKind {
-    return this.vfses.has('node') ? 'node' : 'memory';
+    return this.preferredStorage ?? 'memory';
   }
 
   private wake(): void {
@@ -179,19 +233,19 @@ export class Engine implements SessionHost {
     if (!this.turnTicking) {
       this.turnTicking = true;
       this.turnStart = now;
-      setImmediate(() => {
+      macrotask(() => {
         this.turnTicking = false;
       });
       return undefined;
     }
     if (now - this.turnStart < YIELD_AFTER_MS) return undefined;
     return new Promise((resolve) =>
-      setImmediate(() => {
+      macrotask(() => {
         // Each resumed caller gets a fresh slice: otherwise the first to resume
         // spends it and every other one gets a single statement per turn.
         this.turnStart = performance.now();
         this.turnTicking = true;
-        setImmediate(() => {
+        macrotask(() => {
           this.turnTicking = false;
         });
         resolve();
@@ -236,15 +290,16 @@ export class Engine implements SessionHost {
   /** Opens a session on `database` (':memory:', a path, or a `file:` URI). */
   open(database: string, options: OpenOptions = {}): Session {
     const raw = this.raw;
-    const memory = database === ':memory:' || database === '';
+    const target = this.target(database, !!options.uri);
+    const memory = target.name === ':memory:';
     let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE;
     if (options.uri) flags |= SQLITE_OPEN_URI;
     // ':memory:' too: its main database lives in memory either way, but the files
     // it ATTACHes (and its temp files) must open on the real storage.
-    const vfs = this.vfses.get(this.defaultStorage);
+    const vfs = this.vfses.get(memory ? this.defaultStorage : target.kind);
     const vfsName = vfs?.name ?? null;
-    if (!memory) this.prepareFile(database, !!options.uri);
-    const zName = this.mem.allocCString(memory ? ':memory:' : database);
+    if (!memory && target.kind === 'node') this.prepareFile(target.name, !!options.uri);
+    const zName = this.mem.allocCString(target.name);
     const zVfs = vfsName ? this.mem.allocCString(vfsName) : 0;
     const ppDb = raw.sqlite3_malloc(8);
     let db: Ptr;
@@ -280,6 +335,7 @@ export class Engine implements SessionHost {
       cachedStatements: options.cachedStatements ?? 128,
       reportCallbackError: options.reportCallbackError ?? (() => undefined),
     });
+    session.storage = memory ? 'memory' : target.kind;
     const file = vfs ? this.mainFileOf(db, vfs) : undefined;
     if (file instanceof MvccFile) {
       // Atomicity and durability come from the commit log; SQLite's own journal stays in memory.

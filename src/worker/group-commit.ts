@@ -12,6 +12,7 @@
 import { EngineError, RC } from './engine-error.js';
 import type { Session, SessionHost } from './session.js';
 import type { BindParams } from './values.js';
+import { macrotask, nextTurn } from '../runtime/macrotask.js';
 
 export interface GroupedResult {
   readonly changes: number;
@@ -49,7 +50,7 @@ export class GroupCommitter {
       if (!this.running) {
         this.running = true;
         // Let every statement submitted in this turn of the event loop join the group.
-        setImmediate(() => void this.drain());
+        macrotask(() => void this.drain());
       }
     });
   }
@@ -61,13 +62,13 @@ export class GroupCommitter {
         await this.runGroup(batch);
         // Let the callers just acknowledged submit their next statements, so
         // they join the next group together instead of splitting into cohorts.
-        await new Promise<void>((r) => setImmediate(r));
+        await nextTurn();
       }
     } finally {
       this.running = false;
       if (this.queue.length > 0) {
         this.running = true;
-        setImmediate(() => void this.drain());
+        macrotask(() => void this.drain());
       }
     }
   }

@@ -152,6 +152,8 @@ export class Session implements SessionPort {
   timeoutMs: number;
   /** The MVCC view of the main database, when it has one. */
   private mvcc: MvccFile | null = null;
+  /** The storage the main database lives on ('node', 'opfs', 'idb', 'memory'). */
+  storage = 'memory';
   /** The last of this session's commits known durable. */
   private ackedVersion = 0;
 
