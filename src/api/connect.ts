@@ -10,7 +10,7 @@ import type { CallbackErrorReporter } from '../worker/callbacks.js';
 import type { SessionState } from '../worker/session.js';
 import type { SessionPort } from '../worker/session-port.js';
 import { Connection, LEGACY_TRANSACTION_CONTROL, checkIsolationLevel, type AutocommitMode, type IsolationLevel } from './connection.js';
-import { InterfaceError, NotSupportedError, ProgrammingError, translate } from './errors.js';
+import { InterfaceError, NotSupportedError, OperationalError, ProgrammingError, translate } from './errors.js';
 
 /** What the runtime needs to open a session. */
 export interface SessionRequest {
@@ -31,11 +31,63 @@ export interface OpenedSession {
 
 export type SessionOpener = (database: string, request: SessionRequest) => Promise<OpenedSession>;
 
-let opener: SessionOpener | null = null;
+/** Storage usage of the runtime (the origin's, in browsers). */
+export interface StorageInfo {
+  /** Bytes used. */
+  readonly usage: number;
+  /** Bytes available in all (the origin's quota, or the file system's size). */
+  readonly quota: number;
+  /** Whether the storage is safe from eviction (always true for files). */
+  readonly persisted: boolean;
+}
+
+/** What a runtime provides (registered by the package entry). */
+export interface Runtime {
+  readonly open: SessionOpener;
+  importDatabase(database: string, bytes: Uint8Array): Promise<void>;
+  storageInfo(): Promise<StorageInfo>;
+}
+
+let runtime: Runtime | null = null;
 
 /** @internal Set by the package entry for its runtime. */
-export function registerOpener(fn: SessionOpener): void {
-  opener = fn;
+export function registerRuntime(rt: Runtime): void {
+  runtime = rt;
+}
+
+function currentRuntime(): Runtime {
+  if (runtime === null) throw new InterfaceError('no engine is registered for this runtime (import the package entry, not api/connect.js)');
+  return runtime;
+}
+
+/** Bytes of a `.db` file given as bytes, a Blob/File or a fetch Response. */
+async function bytesOf(source: unknown): Promise<Uint8Array> {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  const s = source as { arrayBuffer?: () => Promise<ArrayBuffer>; ok?: boolean; status?: number };
+  if (s !== null && typeof s === 'object' && typeof s.arrayBuffer === 'function') {
+    if (s.ok === false) throw new OperationalError(`cannot import: the response has status ${String(s.status)}`);
+    return new Uint8Array(await s.arrayBuffer());
+  }
+  throw new ProgrammingError('source must be a Uint8Array, ArrayBuffer, Blob, File or Response');
+}
+
+/**
+ * Stores an existing SQLite database file as `database` (a path, or
+ * `opfs://…` / `idb://…` in browsers), replacing its contents. The database
+ * must not be open. Raises DatabaseError when the bytes are not a database.
+ */
+export async function import_database(database: string, source: Uint8Array | ArrayBuffer | Blob | Response): Promise<void> {
+  if (typeof database !== 'string') throw new ProgrammingError('database must be a string');
+  const bytes = await bytesOf(source);
+  const rt = currentRuntime();
+  await translate(() => rt.importDatabase(database, bytes));
+}
+
+/** Storage usage and quota (browsers: the origin's; Node: the file system's). */
+export async function storage_info(): Promise<StorageInfo> {
+  return currentRuntime().storageInfo();
 }
 
 export type HeliosMode = 'embedded' | 'server' | 'hybrid';
@@ -126,8 +178,7 @@ export async function connect(database: string | URL, options: ConnectOptions = 
   if (!Number.isInteger(cached) || cached < 0) throw new ProgrammingError('cached_statements must be a non-negative integer');
   const detectTypes = options.detect_types ?? 0;
   if (!Number.isInteger(detectTypes) || detectTypes < 0) throw new ProgrammingError('detect_types must be a non-negative integer');
-  const open = opener;
-  if (open === null) throw new InterfaceError('no engine is registered for this runtime (import the package entry, not api/connect.js)');
+  const open = currentRuntime().open;
   const opened = await translate(() =>
     open(name, {
       uri: options.uri === true || name.startsWith('file:'),

@@ -3,10 +3,21 @@
  * in the caller's own thread. Importing this module registers it.
  */
 import { Engine } from '../worker/engine.js';
-import { registerOpener } from './connect.js';
+import { registerRuntime } from './connect.js';
 
-registerOpener(async (database, request) => {
-  const engine = await Engine.shared();
-  const session = await engine.openAsync(database, request);
-  return { port: session, storage: session.storage, state: session.state() };
+registerRuntime({
+  async open(database, request) {
+    const engine = await Engine.shared();
+    const session = await engine.openAsync(database, request);
+    return { port: session, storage: session.storage, state: session.state() };
+  },
+  async importDatabase(database, bytes) {
+    await (await Engine.shared()).importDatabase(database, bytes);
+  },
+  async storageInfo() {
+    const { statfsSync } = await import('node:fs');
+    const fs = statfsSync('.');
+    const total = fs.blocks * fs.bsize;
+    return { usage: total - fs.bavail * fs.bsize, quota: total, persisted: true };
+  },
 });

@@ -201,6 +201,42 @@ export class Engine implements SessionHost {
     }
   }
 
+  /**
+   * Writes `bytes` (a whole SQLite database file) as the database `database`,
+   * replacing what was there, while no connection has it open. Refuses bytes
+   * that are not a SQLite database. A WAL-mode header is switched to rollback
+   * mode (the image holds every committed page; there is no WAL beside it).
+   */
+  async importDatabase(database: string, bytes: Uint8Array): Promise<void> {
+    const t = this.target(database, false);
+    if (t.path === null) throw new EngineError({ kind: 'ProgrammingError', message: 'cannot import into an in-memory database; use deserialize()' });
+    const magic = 'SQLite format 3\0';
+    const isDb = bytes.length >= 100 && [...magic].every((c, i) => bytes[i] === c.charCodeAt(0));
+    if (!isDb) throw new EngineError({ kind: 'DatabaseError', message: 'file is not a database', sqliteCode: RC.NOTADB, sqliteName: 'SQLITE_NOTADB' });
+    const vfs = this.vfses.get(t.kind);
+    if (vfs === undefined || !(vfs.backend instanceof MvccBackend)) throw new EngineError({ kind: 'NotSupportedError', message: `${t.kind} storage cannot import` });
+    const mvcc = vfs.backend;
+    if (mvcc.storeFor(t.path) !== undefined) {
+      throw new EngineError({ kind: 'OperationalError', message: `cannot import into ${database}: it is open; close its connections first` });
+    }
+    await mvcc.prepare(t.path);
+    const image = bytes.slice();
+    if (image[18] === 2) image[18] = 1;
+    if (image[19] === 2) image[19] = 1;
+    const inner = mvcc.inner;
+    // A commit log of the previous contents would be replayed onto the new ones.
+    inner.delete(`${t.path}-hlog`);
+    const f = inner.open(t.path, { create: true, readonly: false, deleteOnClose: false, kind: 'main-db' });
+    try {
+      f.truncate(0);
+      f.write(image, 0);
+      if (f.flushAsync) await f.flushAsync();
+      else f.flush();
+    } finally {
+      f.close();
+    }
+  }
+
   /** The storage a plain path opens on in this runtime. */
   get defaultStorage(): StorageKind {
     return this.preferredStorage ?? 'memory';

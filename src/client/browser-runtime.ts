@@ -1,0 +1,62 @@
+/**
+ * The browser runtime: one dedicated worker per page runs the engine; every
+ * connection of the page is a session in it. Importing this module registers
+ * it (the package's `browser` entry does).
+ *
+ * The worker is created with `new Worker(new URL(…, import.meta.url), { type:
+ * 'module' })`, the form bundlers (Vite, webpack 5, esbuild with a plugin)
+ * recognise and emit as a separate chunk; the worker loads SQLite's `.wasm`
+ * the same way.
+ */
+import * as Comlink from 'comlink';
+import { registerRuntime } from '../api/connect.js';
+import { EngineError } from '../worker/engine-error.js';
+import type { Opened, Reply, WorkerApi } from '../worker/protocol.js';
+import { unwrap, WorkerPort, type WorkerLink } from './worker-port.js';
+
+let link: WorkerLink | null = null;
+
+function workerLink(): WorkerLink {
+  if (link !== null) return link;
+  const worker = new Worker(new URL('../worker/browser-worker.js', import.meta.url), { type: 'module', name: 'heliosdb' });
+  const failed = new Promise<never>((_, reject) => {
+    worker.addEventListener('error', (ev: ErrorEvent) => {
+      // Every call still waiting, and every later one, fails instead of hanging.
+      link = null;
+      reject(
+        new EngineError({
+          kind: 'OperationalError',
+          message: `the database worker failed: ${ev.message || 'it could not be loaded (check that the worker script and sqlite3.wasm are served)'}`,
+        }),
+      );
+    });
+  });
+  failed.catch(() => undefined);
+  link = { api: Comlink.wrap<WorkerApi>(worker), failed };
+  return link;
+}
+
+async function call<T>(fn: (l: WorkerLink) => Promise<T>): Promise<T> {
+  const l = workerLink();
+  return Promise.race([fn(l), l.failed]);
+}
+
+registerRuntime({
+  async open(database, request) {
+    if (request.persist) await navigator.storage?.persist?.();
+    const l = workerLink();
+    const opened = unwrap(
+      await call<Reply<Opened>>((w) => w.api.open(database, { uri: request.uri, timeoutMs: request.timeoutMs, cachedStatements: request.cachedStatements })),
+    );
+    return { port: new WorkerPort(l, opened.id, request.timeoutMs, request.reportCallbackError), storage: opened.storage, state: opened.state };
+  },
+  async importDatabase(database, bytes) {
+    unwrap(await call<Reply<void>>((w) => w.api.importDatabase(database, bytes)));
+  },
+  async storageInfo() {
+    const storage = navigator.storage;
+    const est = await storage.estimate();
+    const persisted = typeof storage.persisted === 'function' ? await storage.persisted() : false;
+    return { usage: est.usage ?? 0, quota: est.quota ?? 0, persisted };
+  },
+});
