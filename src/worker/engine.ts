@@ -67,29 +67,24 @@ export class Engine implements SessionHost {
     this.mem = new WasmMemory(sqlite3.wasm, this.raw);
   }
 
-  /** Creates an engine on the (shared, once-loaded) SQLite module. */
-  static async create(): Promise<Engine> {
+  /**
+   * Creates an engine on the (shared, once-loaded) SQLite module with the
+   * memory storage; `setup` adds the runtime's own storages (node-storage.ts,
+   * browser-worker.ts), so this module imports no runtime-specific code.
+   */
+  static async create(setup?: (engine: Engine) => void | Promise<void>): Promise<Engine> {
     const engine = new Engine(await loadSqlite());
-    await engine.registerDefaultStorage();
+    engine.addStorage('memory', new MvccBackend(new MemoryBackend()));
+    if (setup) await setup(engine);
     return engine;
   }
 
-  private static sharedEngine: Promise<Engine> | undefined;
-
-  /** The process-wide engine used by `connect()`. */
-  static shared(): Promise<Engine> {
-    Engine.sharedEngine ??= Engine.create();
-    return Engine.sharedEngine;
-  }
-
-  private async registerDefaultStorage(): Promise<void> {
-    this.addStorage('memory', new MvccBackend(new MemoryBackend()));
-    if (isNode()) {
-      const { NodeBackend } = await import('../vfs/node-backend.js');
-      this.addStorage('node', new MvccBackend(new NodeBackend(), { checkpointBytes: checkpointBytesSetting() }));
-      // Plain access (no MVCC) for folding a native SQLite's hot journal or WAL into the file.
-      this.plainVfs = registerVfs(this.sqlite3, 'heliosdb-node-plain', new NodeBackend());
-    }
+  /**
+   * Lets the engine fold what native SQLite left beside a file (a hot journal,
+   * a WAL) into it before its first MVCC open, through a plain VFS on `backend`.
+   */
+  enableNativeRecovery(backend: StorageBackend): void {
+    this.plainVfs = registerVfs(this.sqlite3, 'heliosdb-native-plain', backend);
   }
 
   private plainVfs: RegisteredVfs | null = null;
@@ -453,16 +448,4 @@ function walModeHeader(backend: StorageBackend, path: string): boolean {
   } finally {
     f.close();
   }
-}
-
-/** Log size that triggers a checkpoint; HELIOSDB_CHECKPOINT_BYTES overrides it (tests use small values). */
-function checkpointBytesSetting(): number | undefined {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const v = Number(env?.HELIOSDB_CHECKPOINT_BYTES);
-  return Number.isFinite(v) && v > 0 ? v : undefined;
-}
-
-function isNode(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === 'string';
 }
