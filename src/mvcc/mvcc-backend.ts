@@ -162,6 +162,8 @@ export class MvccFile implements SelfLockingFile {
   private closed = false;
   /** Version of this connection's last commit that asked for durability (0: none). */
   lastDurableCommit = 0;
+  /** Transaction id for this connection's next commit (a client's idempotency tag), else a fresh one. */
+  nextTxnId: string | null = null;
   /**
    * Set by the engine before a transaction's first write when it records the
    * transaction's row changes: the write lock then takes no commit slot and
@@ -258,7 +260,8 @@ export class MvccFile implements SelfLockingFile {
     const pages = new Map<number, Uint8Array>();
     for (const [pgno, data] of overlay) if (pgno <= this.overlayPages) pages.set(pgno, data);
     // The overlay's pages are handed to the store (they become immutable versions).
-    const version = this.store.commit(pages, this.overlayPages, newTxnId());
+    const version = this.store.commit(pages, this.overlayPages, this.nextTxnId ?? newTxnId());
+    this.nextTxnId = null;
     // This connection now reads its own commit.
     this.store.unpin(this.snapshot);
     this.snapshot = version;

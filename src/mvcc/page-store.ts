@@ -295,6 +295,28 @@ export class PageStore {
     }
     this.versions.push({ version: c.version, time: c.time, txnId: c.txnId, dbPages: c.dbPages });
     this.latestVersion = c.version;
+    this.rememberTxn(c.txnId);
+  }
+
+  /**
+   * Transaction ids of recent commits (those recovered from the log and every
+   * one since, up to a bound), so that a client re-sending a commit after the
+   * engine that ran it went away can be told it already committed.
+   */
+  private readonly recentTxns = new Set<string>();
+  private static readonly RECENT_TXNS = 65536;
+
+  private rememberTxn(id: string): void {
+    this.recentTxns.add(id);
+    if (this.recentTxns.size > PageStore.RECENT_TXNS) {
+      const oldest = this.recentTxns.values().next();
+      if (!oldest.done) this.recentTxns.delete(oldest.value);
+    }
+  }
+
+  /** Whether a commit with this transaction id is known (see rememberTxn). */
+  hasCommitted(txnId: string): boolean {
+    return this.recentTxns.has(txnId);
   }
 
   /**

@@ -1,24 +1,23 @@
 /**
  * The browser's database worker: the entry script of the dedicated Worker that
- * `connect()` starts on a page. It owns the engine (SQLite in WASM and the
- * storages: OPFS where sync access handles exist, IndexedDB, memory) and serves
- * the page's sessions through Comlink (see protocol.ts).
+ * `connect()` starts on a page, exposed to the page with Comlink.
  *
- * Callbacks registered on the page (`create_function`, …) arrive as source
- * text and run here, in the worker: SQLite calls them synchronously, so they
- * cannot wait for the page. Trace lines and backup progress go back to the
- * page as events with the reply of the call that produced them.
+ * It owns an engine (SQLite in WASM; storages: OPFS where sync access handles
+ * exist, IndexedDB, memory) and runs sessions on it (host.ts). A database on
+ * OPFS or IndexedDB is shared with the other tabs of the origin: one worker
+ * leads it and the others forward to the leader (tab-share.ts). The page's
+ * connections are `ClientSession`s here, which survive a change of leader.
  */
 import * as Comlink from 'comlink';
 import { MvccBackend } from '../mvcc/mvcc-backend.js';
 import { IdbBackend } from '../vfs/idb-backend.js';
 import { OpfsBackend } from '../vfs/opfs-backend.js';
-import type { AggregateClass, Authorizer, Collation, ProgressHandler, ScalarFunction, WindowClass } from './callbacks.js';
 import { Engine } from './engine.js';
-import { EngineError, notSupported } from './engine-error.js';
-import type { Opened, OpenRequest, Reply, SessionMethod, ShippedCallback, WorkerApi, WorkerEvent } from './protocol.js';
-import type { BackupOptions, ExecOptions, Session } from './session.js';
-import type { BindParams } from './values.js';
+import type { EngineErrorData } from './engine-error.js';
+import { Host } from './host.js';
+import type { Opened, OpenRequest, Reply, SessionMethod, WorkerApi } from './protocol.js';
+import type { SessionState } from './session.js';
+import { holdTabLock, LeaderChanged, LocalRoute, SharedDatabase, type Route } from './tab-share.js';
 
 function opfsAvailable(): boolean {
   const handle = (globalThis as { FileSystemFileHandle?: { prototype: object } }).FileSystemFileHandle;
@@ -26,179 +25,168 @@ function opfsAvailable(): boolean {
   return handle !== undefined && 'createSyncAccessHandle' in handle.prototype && typeof storage?.getDirectory === 'function';
 }
 
-function idbAvailable(): boolean {
-  return typeof (globalThis as { indexedDB?: unknown }).indexedDB !== 'undefined';
+const engineReady = Engine.create((engine) => {
+  if (opfsAvailable()) engine.addStorage('opfs', new MvccBackend(new OpfsBackend()));
+  if (typeof indexedDB !== 'undefined') engine.addStorage('idb', new MvccBackend(new IdbBackend()));
+});
+
+const token = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+holdTabLock(token);
+const host = new Host(engineReady);
+const local = new LocalRoute(host, token);
+const shared = new Map<string, SharedDatabase>();
+
+async function routeFor(database: string, uri: boolean): Promise<Route> {
+  const { shareKey } = await host.placement(database, uri);
+  if (shareKey === null) return local;
+  let db = shared.get(shareKey);
+  if (db === undefined) shared.set(shareKey, (db = new SharedDatabase(shareKey, host, token)));
+  return db;
 }
 
-const engineReady: Promise<Engine> = (async () => {
-  const engine = await Engine.create();
-  if (opfsAvailable()) engine.addStorage('opfs', new MvccBackend(new OpfsBackend()));
-  if (idbAvailable()) engine.addStorage('idb', new MvccBackend(new IdbBackend()));
-  return engine;
-})();
+function newTag(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
 
-/** Turns a shipped callback back into a function (or class), or explains why it cannot be. */
-function compile<T>(cb: ShippedCallback | null, what: string): T | null {
-  if (cb === null) return null;
-  const src = cb.source.trim();
-  if (/\{\s*\[native code\]\s*\}$/.test(src)) {
-    throw notSupported(
-      `${what}: a native or bound function cannot run in the database worker. Pass a self-contained ` +
-        'function or class (its source is shipped to the worker and must not use variables of the page).',
-    );
+/** Calls that may commit: tagged, so a re-send after a change of leader never commits twice. */
+const MAY_COMMIT = new Set<SessionMethod>(['execute', 'executemany', 'executescript', 'control', 'commit']);
+/** Settings a session is given again when it is reopened on a new leader. */
+const SETTINGS = new Set<SessionMethod>([
+  'setTimeout', 'setLimit', 'setCachedStatements', 'createFunction', 'createAggregate', 'createWindowFunction',
+  'createCollation', 'setAuthorizer', 'setProgressHandler', 'setTraceCallback',
+]);
+const COMMIT_SQL = /^\s*(?:COMMIT|END|RELEASE)\b/i;
+
+function failure(message: string, retryable: boolean): Reply<never> {
+  const error: EngineErrorData = { kind: 'OperationalError', message, retryable };
+  return { ok: false, error };
+}
+
+/** One of the page's connections: a session on whichever engine serves its database. */
+class ClientSession {
+  private inTransaction = false;
+  private readonly settings: Array<{ method: SessionMethod; args: unknown[] }> = [];
+  private reopening: Promise<void> | null = null;
+  private generation = 0;
+
+  constructor(
+    private readonly route: Route,
+    private readonly database: string,
+    private readonly request: OpenRequest,
+    private hostId: number,
+  ) {
+    route.onLeaderChange(() => {
+      this.generation++;
+    });
   }
-  // A function or class expression, else a method shorthand (`name(x) { … }`).
-  const forms: Array<(s: string) => string> = [(s) => `(${s})`, (s) => `({${s}})`];
-  for (let i = 0; i < forms.length; i++) {
-    try {
-      const value = new Function(`"use strict"; return ${forms[i](src)};`)() as unknown;
-      return (i === 0 ? value : Object.values(value as object)[0]) as T;
-    } catch (e) {
-      if (!(e instanceof SyntaxError)) throw e;
+
+  get id(): number {
+    return this.hostId;
+  }
+
+  /** Whether this worker's own engine runs the session (a private database, or one this worker leads). */
+  get servedHere(): boolean {
+    return this.route instanceof LocalRoute || (this.route instanceof SharedDatabase && this.route.isLeader);
+  }
+
+  /** Opens the session again on the current leader and gives it its settings back. */
+  private reopen(): Promise<void> {
+    this.reopening ??= (async () => {
+      const r = await this.route.run({ op: 'open', database: this.database, request: this.request });
+      if (!r.ok) throw new Error(r.error.message);
+      this.hostId = (r.value as Opened).id;
+      this.inTransaction = false;
+      for (const s of this.settings) await this.route.run({ op: 'invoke', id: this.hostId, method: s.method, args: s.args });
+    })().finally(() => {
+      this.reopening = null;
+    });
+    return this.reopening;
+  }
+
+  async invoke(method: SessionMethod, args: unknown[]): Promise<Reply<unknown>> {
+    const tag = MAY_COMMIT.has(method) ? newTag() : undefined;
+    const commits = method === 'commit' || ((method === 'control' || method === 'execute') && COMMIT_SQL.test(String(args[0])));
+    for (let attempt = 0; ; attempt++) {
+      const generation = this.generation;
+      let reply: Reply<unknown>;
+      try {
+        if (this.reopening) await this.reopening;
+        reply = await this.route.run({ op: 'invoke', id: this.hostId, method, args, tag });
+      } catch (e) {
+        if (!(e instanceof LeaderChanged) || attempt >= 5) throw e;
+        const lostTransaction = this.inTransaction;
+        try {
+          await this.reopen();
+        } catch (err) {
+          return failure(`the tab serving this database closed and it could not be opened again: ${err instanceof Error ? err.message : String(err)}`, false);
+        }
+        if (method === 'close' || method === 'closeCursor') return { ok: true, value: undefined };
+        if (method === 'fetch') return failure('the result set was lost when the tab serving the database closed; run the query again', true);
+        // A transaction dies with its engine, unless this was its commit and it got through (the tag says).
+        if (lostTransaction && !commits) {
+          return failure('the tab serving this database closed and this transaction was rolled back; run it again', true);
+        }
+        continue;
+      }
+      if (reply.ok) {
+        const v = reply.value as Partial<SessionState> | undefined;
+        if (v !== null && typeof v === 'object' && typeof v.inTransaction === 'boolean') this.inTransaction = v.inTransaction;
+        if (SETTINGS.has(method)) this.remember(method, args);
+      } else if (commits && attempt > 0 && generation === this.generation && /no transaction is active/.test(reply.error.message)) {
+        return failure('the tab serving this database closed and this transaction was rolled back; run it again', true);
+      }
+      return reply;
     }
   }
-  throw notSupported(`${what}: its source could not be evaluated in the database worker`);
+
+  private remember(method: SessionMethod, args: unknown[]): void {
+    const key = method === 'createFunction' || method === 'createAggregate' || method === 'createWindowFunction' || method === 'createCollation' || method === 'setLimit'
+      ? `${method}:${String(args[0])}`
+      : method;
+    const i = this.settings.findIndex((s) => (s.method === method && key === method) || `${s.method}:${String(s.args[0])}` === key);
+    if (i >= 0) this.settings.splice(i, 1);
+    this.settings.push({ method, args });
+  }
 }
 
 class Endpoint implements WorkerApi {
-  private readonly sessions = new Map<number, Session>();
-  private readonly events = new Map<number, WorkerEvent[]>();
+  private readonly clients = new Map<number, ClientSession>();
   private nextId = 1;
 
-  private reply<T>(id: number, value: T): Reply<T> {
-    const events = this.drain(id);
-    return events ? { ok: true, value, events } : { ok: true, value };
-  }
-
-  private failure(id: number, e: unknown): Reply<never> {
-    const events = this.drain(id);
-    const error =
-      e instanceof EngineError
-        ? { kind: e.kind, message: e.message, sqliteCode: e.sqliteCode, sqliteName: e.sqliteName, retryable: e.retryable }
-        : { kind: 'InternalError' as const, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
-    return events ? { ok: false, error, events } : { ok: false, error };
-  }
-
-  private drain(id: number): WorkerEvent[] | undefined {
-    const q = this.events.get(id);
-    if (q === undefined || q.length === 0) return undefined;
-    this.events.set(id, []);
-    return q;
-  }
-
-  private emit(id: number, event: WorkerEvent): void {
-    let q = this.events.get(id);
-    if (q === undefined) this.events.set(id, (q = []));
-    q.push(event);
-  }
-
   async storages(): Promise<string[]> {
-    return (await engineReady).storages;
+    return host.storages();
   }
 
   async open(database: string, request: OpenRequest): Promise<Reply<Opened>> {
-    try {
-      const engine = await engineReady;
-      const session = await engine.openAsync(database, {
-        uri: request.uri,
-        timeoutMs: request.timeoutMs,
-        cachedStatements: request.cachedStatements,
-      });
-      const id = this.nextId++;
-      this.sessions.set(id, session);
-      return this.reply(id, { id, storage: session.storage, state: session.state() });
-    } catch (e) {
-      return this.failure(0, e);
-    }
+    const route = await routeFor(database, request.uri).catch((e: unknown) => e);
+    if (!(route instanceof LocalRoute || route instanceof SharedDatabase)) return host.open(database, request, token);
+    const r = (await route.run({ op: 'open', database, request })) as Reply<Opened>;
+    if (!r.ok) return r;
+    const id = this.nextId++;
+    this.clients.set(id, new ClientSession(route, database, request, r.value.id));
+    return { ok: true, value: { ...r.value, id } };
   }
 
   async importDatabase(database: string, bytes: Uint8Array): Promise<Reply<void>> {
-    try {
-      await (await engineReady).importDatabase(database, bytes);
-      return this.reply(0, undefined);
-    } catch (e) {
-      return this.failure(0, e);
-    }
+    const route = await routeFor(database, false);
+    return (await route.run({ op: 'import', database, bytes })) as Reply<void>;
   }
 
   async invoke(id: number, method: SessionMethod, args: unknown[]): Promise<Reply<unknown>> {
-    try {
-      return this.reply(id, await this.call(id, method, args));
-    } catch (e) {
-      return this.failure(id, e);
-    }
-  }
-
-  private session(id: number): Session {
-    const s = this.sessions.get(id);
-    if (s === undefined) throw new EngineError({ kind: 'ProgrammingError', message: 'Cannot operate on a closed database.' });
-    return s;
-  }
-
-  private async call(id: number, method: SessionMethod, a: unknown[]): Promise<unknown> {
-    const s = this.session(id);
-    switch (method) {
-      case 'execute':
-        return s.execute(a[0] as string, a[1] as BindParams | undefined, a[2] as ExecOptions | undefined);
-      case 'fetch':
-        return s.fetch(a[0] as number, a[1] as number);
-      case 'closeCursor':
-        return s.closeCursor(a[0] as number);
-      case 'executemany':
-        return s.executemany(a[0] as string, a[1] as BindParams[], a[2] as ExecOptions | undefined);
-      case 'executescript':
-        return s.executescript(a[0] as string);
-      case 'control':
-        return s.control(a[0] as string);
-      case 'commit':
-        return s.commit();
-      case 'rollback':
-        return s.rollback();
-      case 'state':
-        return s.state();
-      case 'interrupt':
-        return s.interrupt();
-      case 'getLimit':
-        return s.getLimit(a[0] as number);
-      case 'setLimit':
-        return s.setLimit(a[0] as number, a[1] as number);
-      case 'setCachedStatements':
-        return s.setCachedStatements(a[0] as number);
-      case 'setTimeout':
-        s.timeoutMs = a[0] as number;
-        return undefined;
-      case 'createFunction':
-        return s.createFunction(a[0] as string, a[1] as number, compile<ScalarFunction>(a[2] as ShippedCallback | null, 'create_function'), a[3] as boolean);
-      case 'createAggregate':
-        return s.createAggregate(a[0] as string, a[1] as number, compile<AggregateClass>(a[2] as ShippedCallback | null, 'create_aggregate'));
-      case 'createWindowFunction':
-        return s.createWindowFunction(a[0] as string, a[1] as number, compile<WindowClass>(a[2] as ShippedCallback | null, 'create_window_function'));
-      case 'createCollation':
-        return s.createCollation(a[0] as string, compile<Collation>(a[1] as ShippedCallback | null, 'create_collation'));
-      case 'setAuthorizer':
-        return s.setAuthorizer(compile<Authorizer>(a[0] as ShippedCallback | null, 'set_authorizer'));
-      case 'setProgressHandler':
-        return s.setProgressHandler(compile<ProgressHandler>(a[0] as ShippedCallback | null, 'set_progress_handler'), a[1] as number);
-      case 'setTraceCallback':
-        // The page's callback stays on the page: each traced statement becomes an event.
-        return s.setTraceCallback(a[0] ? (sql: string) => this.emit(id, { kind: 'trace', sql }) : null);
-      case 'serialize':
-        return s.serialize(a[0] as string | undefined);
-      case 'deserialize':
-        return s.deserialize(a[0] as Uint8Array, a[1] as string | undefined);
-      case 'backup': {
-        const target = this.session(a[0] as number);
-        const o = a[1] as Omit<BackupOptions, 'progress'> & { progress: boolean };
-        const progress = o.progress
-          ? (status: number, remaining: number, total: number) => this.emit(id, { kind: 'progress', status, remaining, total })
-          : undefined;
-        return s.backup(target, { pages: o.pages, name: o.name, sleepMs: o.sleepMs, progress });
+    const client = this.clients.get(id);
+    if (client === undefined) return { ok: false, error: { kind: 'ProgrammingError', message: 'Cannot operate on a closed database.' } };
+    if (method === 'backup') {
+      // Both ends must be sessions of one engine: the target's host id replaces the page's id.
+      const target = this.clients.get(args[0] as number);
+      if (target === undefined) return { ok: false, error: { kind: 'ProgrammingError', message: 'the backup target is closed' } };
+      if (!client.servedHere || !target.servedHere) {
+        return { ok: false, error: { kind: 'NotSupportedError', message: 'backup between databases served by different tabs is not supported; open both in the tab that serves the source' } };
       }
-      case 'close':
-        this.sessions.delete(id);
-        this.events.delete(id);
-        return s.close();
+      args = [target.id, ...args.slice(1)];
     }
+    const reply = await client.invoke(method, args);
+    if (method === 'close') this.clients.delete(id);
+    return reply;
   }
 }
 

@@ -175,6 +175,20 @@ export class Session implements SessionPort {
     return this.db === 0;
   }
 
+  /**
+   * Tags this connection's next commit with a client-chosen transaction id
+   * (32 hex digits), recorded in the commit log; null clears the tag. A client
+   * that re-sends a request after losing its engine asks `committed(tag)`.
+   */
+  tagCommit(txnId: string | null): void {
+    if (this.mvcc !== null) this.mvcc.nextTxnId = txnId;
+  }
+
+  /** Whether a commit tagged `txnId` is known to this database. */
+  committed(txnId: string): boolean {
+    return this.mvcc !== null && this.mvcc.store.hasCommitted(txnId);
+  }
+
   /** @internal Binds the session to its database's MVCC file (set by the engine at open). */
   attachMvcc(file: MvccFile, internal: boolean): void {
     this.mvcc = file;
@@ -257,7 +271,8 @@ export class Session implements SessionPort {
 
   /** Whether this statement may run in a group: its result cannot depend on this connection. */
   private groupable(sql: string, opts: ExecOptions): boolean {
-    if (this.group === null || this.localState || opts.implicitBegin) return false;
+    // A tagged commit must carry its own transaction id (see tagCommit).
+    if (this.group === null || this.localState || opts.implicitBegin || this.mvcc?.nextTxnId) return false;
     // An open cursor holds this connection's snapshot: its next reads must see its own writes.
     if (this.raw.sqlite3_get_autocommit(this.db) === 0 || this.cursors.size > 0) return false;
     return isDmlSql(sql) && !RETURNING.test(sql);
