@@ -12,6 +12,7 @@ import * as Comlink from 'comlink';
 import { registerRuntime } from '../api/connect.js';
 import { EngineError } from '../worker/engine-error.js';
 import type { Opened, Reply, WorkerApi } from '../worker/protocol.js';
+import { PageBridge } from './page-bridge.js';
 import { unwrap, WorkerPort, type WorkerLink } from './worker-port.js';
 
 let link: WorkerLink | null = null;
@@ -32,7 +33,15 @@ function workerLink(): WorkerLink {
     });
   });
   failed.catch(() => undefined);
-  link = { api: Comlink.wrap<WorkerApi>(worker), failed };
+  const api = Comlink.wrap<WorkerApi>(worker);
+  let bridge: PageBridge | null = null;
+  if (PageBridge.available()) {
+    const channel = new MessageChannel();
+    bridge = new PageBridge(channel.port1);
+    // Sent before any session exists: every later call reaches the worker after it.
+    void api.attachBridge(bridge.sab, Comlink.transfer(channel.port2, [channel.port2]));
+  }
+  link = { api, failed, bridge };
   return link;
 }
 

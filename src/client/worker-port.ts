@@ -10,6 +10,7 @@
 import type { Remote } from 'comlink';
 import type { AggregateClass, Authorizer, Collation, ProgressHandler, ScalarFunction, TraceCallback, WindowClass } from '../worker/callbacks.js';
 import { EngineError } from '../worker/engine-error.js';
+import type { PageBridge } from './page-bridge.js';
 import type { Reply, SessionMethod, ShippedCallback, WorkerApi, WorkerEvent } from '../worker/protocol.js';
 import type { BackupOptions, ExecOptions, ExecResult, FetchResult, SessionState } from '../worker/session.js';
 import type { SessionPort } from '../worker/session-port.js';
@@ -18,6 +19,8 @@ import type { BindParams } from '../worker/values.js';
 /** The page's handle on the worker, with a way to fail calls if the worker dies. */
 export interface WorkerLink {
   readonly api: Remote<WorkerApi>;
+  /** The synchronous callback bridge, on cross-origin isolated pages. */
+  readonly bridge: PageBridge | null;
   /** Rejects (never resolves) once the worker failed to start or crashed. */
   readonly failed: Promise<never>;
 }
@@ -28,9 +31,7 @@ export function unwrap<T>(r: Reply<T>): T {
   return r.value;
 }
 
-function ship(fn: ((...args: never[]) => unknown) | (abstract new (...args: never[]) => unknown) | null): ShippedCallback | null {
-  return fn === null ? null : { source: Function.prototype.toString.call(fn) };
-}
+type AnyCallback = ((...args: never[]) => unknown) | (abstract new (...args: never[]) => unknown);
 
 export class WorkerPort implements SessionPort {
   private timeout: number;
@@ -55,6 +56,19 @@ export class WorkerPort implements SessionPort {
     this.timeout = ms;
     // Calls reach the worker in order: the next statement already sees the new timeout.
     this.call('setTimeout', [ms]).catch((e: unknown) => this.report(e));
+  }
+
+  /**
+   * A callback as the worker receives it: its source (it then runs in the
+   * worker), plus its id on the page's bridge when the page is cross-origin
+   * isolated (it then runs here, closures and all, for sessions this tab serves).
+   */
+  private ship(fn: AnyCallback | null): ShippedCallback | null {
+    if (fn === null) return null;
+    const source = Function.prototype.toString.call(fn);
+    const bridge = this.link.bridge;
+    if (bridge === null) return { source };
+    return { source, bridge: bridge.register(fn as unknown as (...args: unknown[]) => unknown) };
   }
 
   private async call<T>(method: SessionMethod, args: unknown[]): Promise<T> {
@@ -127,27 +141,27 @@ export class WorkerPort implements SessionPort {
   }
 
   createFunction(name: string, nArg: number, fn: ScalarFunction | null, deterministic: boolean): Promise<void> {
-    return this.call('createFunction', [name, nArg, ship(fn), deterministic]);
+    return this.call('createFunction', [name, nArg, this.ship(fn), deterministic]);
   }
 
   createAggregate(name: string, nArg: number, cls: AggregateClass | null): Promise<void> {
-    return this.call('createAggregate', [name, nArg, ship(cls)]);
+    return this.call('createAggregate', [name, nArg, this.ship(cls)]);
   }
 
   createWindowFunction(name: string, nArg: number, cls: WindowClass | null): Promise<void> {
-    return this.call('createWindowFunction', [name, nArg, ship(cls)]);
+    return this.call('createWindowFunction', [name, nArg, this.ship(cls)]);
   }
 
   createCollation(name: string, fn: Collation | null): Promise<void> {
-    return this.call('createCollation', [name, ship(fn)]);
+    return this.call('createCollation', [name, this.ship(fn)]);
   }
 
   setAuthorizer(fn: Authorizer | null): Promise<void> {
-    return this.call('setAuthorizer', [ship(fn)]);
+    return this.call('setAuthorizer', [this.ship(fn)]);
   }
 
   setProgressHandler(fn: ProgressHandler | null, n: number): Promise<void> {
-    return this.call('setProgressHandler', [ship(fn), n]);
+    return this.call('setProgressHandler', [this.ship(fn), n]);
   }
 
   async setTraceCallback(fn: TraceCallback | null): Promise<void> {

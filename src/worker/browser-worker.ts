@@ -17,6 +17,7 @@ import type { EngineErrorData } from './engine-error.js';
 import { Host } from './host.js';
 import type { Opened, OpenRequest, Reply, SessionMethod, WorkerApi } from './protocol.js';
 import type { SessionState } from './session.js';
+import { SyncCaller } from './sync-bridge.js';
 import { holdTabLock, LeaderChanged, LocalRoute, SharedDatabase, type Route } from './tab-share.js';
 
 function opfsAvailable(): boolean {
@@ -32,7 +33,7 @@ const engineReady = Engine.create((engine) => {
 
 const token = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 holdTabLock(token);
-const host = new Host(engineReady);
+const host = new Host(engineReady, token);
 const local = new LocalRoute(host, token);
 const shared = new Map<string, SharedDatabase>();
 
@@ -155,6 +156,10 @@ class Endpoint implements WorkerApi {
 
   async storages(): Promise<string[]> {
     return host.storages();
+  }
+
+  async attachBridge(sab: SharedArrayBuffer, port: MessagePort): Promise<void> {
+    host.attachBridge(new SyncCaller(sab, port));
   }
 
   async open(database: string, request: OpenRequest): Promise<Reply<Opened>> {

@@ -14,6 +14,7 @@ import { StorageError } from '../vfs/backend.js';
 import { EngineError, notSupported } from './engine-error.js';
 import type { Opened, OpenRequest, Reply, SessionMethod, ShippedCallback, WorkerEvent } from './protocol.js';
 import type { BackupOptions, ExecOptions, Session } from './session.js';
+import type { SyncCaller } from './sync-bridge.js';
 import type { BindParams } from './values.js';
 
 /** How long opening waits for another worker to let go of a file's OPFS handles. */
@@ -29,27 +30,69 @@ function alreadyCommitted(method: SessionMethod, s: Session): unknown {
   return state;
 }
 
-/** Turns a shipped callback back into a function (or class), or explains why it cannot be. */
-function compile<T>(cb: ShippedCallback | null, what: string): T | null {
-  if (cb === null) return null;
-  const src = cb.source.trim();
+type Kind = 'function' | 'class';
+
+const CLASS_KINDS = new Set(['create_aggregate', 'create_window_function']);
+
+/** Turns shipped source back into a function (or class), or explains why it cannot be. */
+function fromSource(src: string, what: string): unknown {
+  src = src.trim();
   if (/\{\s*\[native code\]\s*\}$/.test(src)) {
     throw notSupported(
       `${what}: a native or bound function cannot run in the database worker. Pass a self-contained ` +
-        'function or class (its source is shipped to the worker and must not use variables of the page).',
+        'function or class (its source is shipped to the worker and must not use variables of the page), ' +
+        'or serve the page cross-origin isolated (COOP/COEP headers) so that callbacks run on the page.',
     );
   }
   // A function or class expression, else a method shorthand (`name(x) { … }`).
   const forms: Array<(s: string) => string> = [(s) => `(${s})`, (s) => `({${s}})`];
   for (let i = 0; i < forms.length; i++) {
+    let value: unknown;
     try {
-      const value = new Function(`"use strict"; return ${forms[i](src)};`)() as unknown;
-      return (i === 0 ? value : Object.values(value as object)[0]) as T;
+      value = new Function(`"use strict"; return ${forms[i](src)};`)() as unknown;
     } catch (e) {
-      if (!(e instanceof SyntaxError)) throw e;
+      if (e instanceof SyntaxError) continue;
+      throw e;
     }
+    return i === 0 ? value : Object.values(value as object)[0];
   }
   throw notSupported(`${what}: its source could not be evaluated in the database worker`);
+}
+
+/** Explains a shipped callback's use of the page's variables, which the worker does not have. */
+function explainScope(what: string, fn: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return (...args) => {
+    try {
+      return fn(...args);
+    } catch (e) {
+      if (!(e instanceof ReferenceError)) throw e;
+      throw new ReferenceError(
+        `${what}: ${e.message}. The page is not cross-origin isolated, so this callback was shipped to the ` +
+          'database worker as source and runs there: it must be self-contained. Serve the page with COOP/COEP ' +
+          'headers to run callbacks on the page itself.',
+        { cause: e },
+      );
+    }
+  };
+}
+
+/** A class whose instances live on the page, driven through the bridge. */
+function bridgedClass(caller: SyncCaller, fn: number): new () => object {
+  return class {
+    private readonly inst = caller.call({ op: 'new', fn }) as number;
+    step(...args: unknown[]): void {
+      caller.call({ op: 'method', inst: this.inst, name: 'step', args });
+    }
+    inverse(...args: unknown[]): void {
+      caller.call({ op: 'method', inst: this.inst, name: 'inverse', args });
+    }
+    value(): unknown {
+      return caller.call({ op: 'method', inst: this.inst, name: 'value', args: [] });
+    }
+    finalize(): unknown {
+      return caller.call({ op: 'method', inst: this.inst, name: 'finalize', args: [], drop: true });
+    }
+  };
 }
 
 /** A session this host runs, and on whose behalf. */
@@ -66,8 +109,31 @@ interface Hosted {
  */
 export class Host {
   private readonly sessions = new Map<number, Hosted>();
+  private bridge: SyncCaller | null = null;
 
-  constructor(private readonly engineReady: Promise<Engine>) {}
+  constructor(
+    private readonly engineReady: Promise<Engine>,
+    /** The owner token of this worker's own page (only its callbacks can be bridged). */
+    private readonly localOwner: string,
+  ) {}
+
+  /** The page is cross-origin isolated: its callbacks can be called synchronously. */
+  attachBridge(caller: SyncCaller): void {
+    this.bridge = caller;
+  }
+
+  /** A shipped callback as the session of `owner` will call it. */
+  private compile<T>(cb: ShippedCallback | null, what: string, owner: string): T | null {
+    if (cb === null) return null;
+    const kind: Kind = CLASS_KINDS.has(what) ? 'class' : 'function';
+    const bridge = this.bridge;
+    if (cb.bridge !== undefined && bridge !== null && owner === this.localOwner) {
+      const fn = cb.bridge;
+      return (kind === 'class' ? bridgedClass(bridge, fn) : (...args: unknown[]) => bridge.call({ op: 'call', fn, args })) as T;
+    }
+    const value = fromSource(cb.source, what);
+    return (kind === 'class' ? value : explainScope(what, value as (...args: unknown[]) => unknown)) as T;
+  }
   private readonly events = new Map<number, WorkerEvent[]>();
   private nextId = 1;
 
@@ -181,6 +247,8 @@ export class Host {
 
   private async call(id: number, method: SessionMethod, a: unknown[]): Promise<unknown> {
     const s = this.session(id);
+    const owner = (this.sessions.get(id) as Hosted).owner;
+    const compile = <T>(cb: unknown, what: string): T | null => this.compile<T>(cb as ShippedCallback | null, what, owner);
     switch (method) {
       case 'execute':
         return s.execute(a[0] as string, a[1] as BindParams | undefined, a[2] as ExecOptions | undefined);
@@ -212,17 +280,17 @@ export class Host {
         s.timeoutMs = a[0] as number;
         return undefined;
       case 'createFunction':
-        return s.createFunction(a[0] as string, a[1] as number, compile<ScalarFunction>(a[2] as ShippedCallback | null, 'create_function'), a[3] as boolean);
+        return s.createFunction(a[0] as string, a[1] as number, compile<ScalarFunction>(a[2], 'create_function'), a[3] as boolean);
       case 'createAggregate':
-        return s.createAggregate(a[0] as string, a[1] as number, compile<AggregateClass>(a[2] as ShippedCallback | null, 'create_aggregate'));
+        return s.createAggregate(a[0] as string, a[1] as number, compile<AggregateClass>(a[2], 'create_aggregate'));
       case 'createWindowFunction':
-        return s.createWindowFunction(a[0] as string, a[1] as number, compile<WindowClass>(a[2] as ShippedCallback | null, 'create_window_function'));
+        return s.createWindowFunction(a[0] as string, a[1] as number, compile<WindowClass>(a[2], 'create_window_function'));
       case 'createCollation':
-        return s.createCollation(a[0] as string, compile<Collation>(a[1] as ShippedCallback | null, 'create_collation'));
+        return s.createCollation(a[0] as string, compile<Collation>(a[1], 'create_collation'));
       case 'setAuthorizer':
-        return s.setAuthorizer(compile<Authorizer>(a[0] as ShippedCallback | null, 'set_authorizer'));
+        return s.setAuthorizer(compile<Authorizer>(a[0], 'set_authorizer'));
       case 'setProgressHandler':
-        return s.setProgressHandler(compile<ProgressHandler>(a[0] as ShippedCallback | null, 'set_progress_handler'), a[1] as number);
+        return s.setProgressHandler(compile<ProgressHandler>(a[0], 'set_progress_handler'), a[1] as number);
       case 'setTraceCallback':
         // The page's callback stays on the page: each traced statement becomes an event.
         return s.setTraceCallback(a[0] ? (sql: string) => this.emit(id, { kind: 'trace', sql }) : null);

@@ -34,6 +34,12 @@ export interface Opened {
  */
 export interface ShippedCallback {
   readonly source: string;
+  /**
+   * Set when the page is cross-origin isolated: the callback's id in the
+   * page's registry, called synchronously through sync-bridge.ts by sessions
+   * this worker runs for its own page (the source serves the others).
+   */
+  readonly bridge?: number;
 }
 
 /** Session methods the page may invoke (arguments as in `SessionPort`, callbacks as `ShippedCallback`). */
@@ -71,6 +77,8 @@ export interface WorkerApi {
   importDatabase(database: string, bytes: Uint8Array): Promise<Reply<void>>;
   /** The storages this worker can open, default first. */
   storages(): Promise<string[]>;
+  /** Gives the worker the page's end of the synchronous callback bridge (cross-origin isolated pages). */
+  attachBridge(sab: SharedArrayBuffer, port: MessagePort): Promise<void>;
 }
 
 export type { ExecOptions };
