@@ -18,6 +18,7 @@ export default defineConfig({
         conformance: `${root}conformance.html`,
         callbacks: `${root}callbacks.html`,
         tabs: `${root}tabs.html`,
+        quota: `${root}quota.html`,
       },
     },
   },

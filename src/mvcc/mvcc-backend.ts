@@ -113,7 +113,9 @@ export class MvccBackend implements StorageBackend {
       // Media that hold handles (OPFS) let them go, so another worker may open the file.
       const released = this.inner.release?.(entry.store.path);
       if (released !== undefined) {
-        const tracked = released.finally(() => {
+        // A medium that fails to store the final state (quota) keeps its last durable one, which the
+        // next open finds; nobody is left to tell, so the failure must not surface as unhandled.
+        const tracked = released.catch(() => undefined).finally(() => {
           if (this.releasing.get(key) === tracked) this.releasing.delete(key);
         });
         this.releasing.set(key, tracked);

@@ -20,6 +20,7 @@ import {
 } from './callbacks.js';
 import { EngineError, kindForCode, programmingError, RC } from './engine-error.js';
 import type { MvccFile } from '../mvcc/mvcc-backend.js';
+import { StorageError } from '../vfs/backend.js';
 import type { SessionPort } from './session-port.js';
 import type { Ptr, RawExports, Sqlite3Static } from './sqlite-module.js';
 import type { GroupCommitter } from './group-commit.js';
@@ -136,6 +137,20 @@ const DEFAULT_BATCH = 256;
 /** sqlite3_stmt_status counter: times the statement was re-prepared (schema change). */
 const SQLITE_STMTSTATUS_REPREPARE = 5;
 
+/**
+ * A commit that could not be made durable (the medium refused the flush: a
+ * full disk or exhausted quota, an I/O error): the statement fails with the
+ * OperationalError SQLite gives for the same condition.
+ */
+function durabilityError(e: unknown): EngineError {
+  if (e instanceof EngineError) return e;
+  const detail = e instanceof Error ? e.message : String(e);
+  if (e instanceof StorageError && e.code === 'no-space') {
+    return new EngineError({ kind: 'OperationalError', message: `database or disk is full: ${detail}`, sqliteCode: 13, sqliteName: 'SQLITE_FULL' }, { cause: e });
+  }
+  return new EngineError({ kind: 'OperationalError', message: `disk I/O error: ${detail}`, sqliteCode: 10, sqliteName: 'SQLITE_IOERR' }, { cause: e });
+}
+
 function isBusy(e: unknown): boolean {
   return e instanceof EngineError && e.sqliteCode !== undefined && ((e.sqliteCode & 0xff) === RC.BUSY);
 }
@@ -208,9 +223,14 @@ export class Session implements SessionPort {
       this.ackedVersion = v;
       return undefined;
     }
-    return f.store.whenDurable(v).then(() => {
-      if (v > this.ackedVersion) this.ackedVersion = v;
-    });
+    return f.store.whenDurable(v).then(
+      () => {
+        if (v > this.ackedVersion) this.ackedVersion = v;
+      },
+      (e: unknown) => {
+        throw durabilityError(e);
+      },
+    );
   }
 
   /** The raw `sqlite3*` handle (for engine-internal use: backup, hooks). */
