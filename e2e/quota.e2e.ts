@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { launchChromium, type LaunchedChromium } from './chromium.js';
-import { E2E_WEB, TEST_TIMEOUT_MS, requireBuilt, watchdog, withLog } from './harness.js';
+import { E2E_WEB, TEST_TIMEOUT_MS, requireBuilt, watchdog } from './harness.js';
 import { startStaticServer, type StaticServer } from './static-server.js';
 
 interface QuotaApi {
