@@ -171,6 +171,32 @@ export class CallbackRegistry {
     this.replace(key, staged);
   }
 
+  /**
+   * Registers one of the engine's own SQL functions (vectors, …): unlike a
+   * user function, an exception it throws becomes the statement's error
+   * message as it is (`vector_distance: dimension mismatch: 3 vs 4`).
+   */
+  createBuiltin(name: string, nArg: number, fn: ScalarFunction, deterministic = true): void {
+    const flags = SQLITE_UTF8 | (deterministic ? SQLITE_DETERMINISTIC : 0);
+    const xFunc = (ctx: number, argc: number, argv: number): void => {
+      let value: unknown;
+      try {
+        value = fn(...this.args(argc, argv));
+      } catch (e) {
+        setError(this.raw, this.mem, ctx, e instanceof Error ? e.message : String(e));
+        return;
+      }
+      this.result(ctx, value, `${name}: unsupported result`);
+    };
+    const staged = [this.installer.installFunction('v(pip)', xFunc)];
+    const rc = this.withName(name, (z) => this.raw.sqlite3_create_function_v2(this.db, z, nArg, flags, 0, staged[0], 0, 0, 0));
+    if (rc !== RC.OK) {
+      this.installer.uninstallFunction(staged[0]);
+      this.checkRc(rc, 'function');
+    }
+    this.replace(`builtin:${name.toLowerCase()}/${nArg}`, staged);
+  }
+
   /** The group's instance, created on the first row; null if construction failed. */
   private instance(ctx: Ptr, cls: AggregateClass, create: boolean): AggregateInstance | null | undefined {
     const p = this.raw.sqlite3_aggregate_context(ctx, create ? 8 : 0);

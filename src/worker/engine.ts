@@ -14,6 +14,7 @@ import { EngineError, kindForCode, RC } from './engine-error.js';
 import { Session, type SessionHost } from './session.js';
 import { loadSqlite, rawExports, type Ptr, type RawExports, type Sqlite3Static } from './sqlite-module.js';
 import { WasmMemory } from './wasm-memory.js';
+import { registerVectorFunctions } from './vector-sql.js';
 import { macrotask } from '../runtime/macrotask.js';
 
 const SQLITE_OPEN_READWRITE = 0x00000002;
@@ -367,6 +368,7 @@ export class Engine implements SessionHost {
       reportCallbackError: options.reportCallbackError ?? (() => undefined),
     });
     session.storage = memory ? 'memory' : target.kind;
+    registerVectorFunctions(session.callbacks);
     const file = vfs ? this.mainFileOf(db, vfs) : undefined;
     if (file instanceof MvccFile) {
       // Atomicity and durability come from the commit log; SQLite's own journal stays in memory.
