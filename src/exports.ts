@@ -41,6 +41,7 @@ export { ConnectionPool, connection_pool, type PoolOptions } from './api/pool.js
 export { object_factory } from './api/factories.js';
 export * from './api/constants.js';
 export type { SqlValue, BindParams } from './worker/values.js';
+export type { VectorIndexOptions } from './worker/vector-index.js';
 export type {
   AggregateClass,
   AggregateInstance,

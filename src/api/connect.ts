@@ -20,6 +20,8 @@ export interface SessionRequest {
   readonly reportCallbackError: CallbackErrorReporter;
   /** Ask the browser to make the origin's storage persistent. */
   readonly persist: boolean;
+  /** Load the vector engine (USearch) and allow vector index operations. */
+  readonly vectorSearch: boolean;
 }
 
 /** A session the runtime opened, and where its database lives. */
@@ -109,8 +111,9 @@ export interface ConnectOptions {
   uri?: boolean;
   /** true, false, or LEGACY_TRANSACTION_CONTROL (default). */
   autocommit?: AutocommitMode;
-  /** Product features, refused with NotSupportedError until they exist. */
+  /** Vector search: loads USearch (WASM) and allows `create_vector_index` / `vector_search()`. */
   enable_vector_search?: boolean;
+  /** Product features, refused with NotSupportedError until they exist. */
   enable_time_travel?: boolean;
   enable_branching?: boolean;
   encryption_key?: string | Uint8Array | null;
@@ -121,7 +124,6 @@ export interface ConnectOptions {
 
 function refuseUnbuilt(options: ConnectOptions): void {
   const unbuilt: Array<[keyof ConnectOptions, string]> = [
-    ['enable_vector_search', 'vector search'],
     ['enable_time_travel', 'time travel'],
     ['enable_branching', 'branching'],
   ];
@@ -186,6 +188,7 @@ export async function connect(database: string | URL, options: ConnectOptions = 
       cachedStatements: cached,
       reportCallbackError,
       persist: options.persist === true,
+      vectorSearch: options.enable_vector_search === true,
     }),
   );
   const Factory = options.factory ?? Connection;

@@ -7,6 +7,7 @@
  */
 import type { AggregateClass, Authorizer, Collation, ProgressHandler, ScalarFunction, TraceCallback, WindowClass } from '../worker/callbacks.js';
 import type { SessionState } from '../worker/session.js';
+import type { VectorIndexOptions } from '../worker/vector-index.js';
 import type { SessionPort } from '../worker/session-port.js';
 import type { BindParams } from '../worker/values.js';
 import { Cursor, type RowFactory } from './cursor.js';
@@ -418,6 +419,52 @@ export class Connection implements AsyncDisposable {
   }
 
   /** Copies this database into `target` (another connection), page by page. */
+  /**
+   * Creates an ANN index (USearch HNSW) on `table(column)`, a column of vectors
+   * (float32 BLOBs, quantised forms or JSON text). Needs `enable_vector_search`.
+   * Options: `metric` ('cosine' default, 'l2', 'l2sq', 'dot'), `dimensions`
+   * (default: those of the first vector), `quantization` ('f32', 'f16',
+   * 'int8'), `connectivity` (16), `expansion_add` (128), `expansion_search`
+   * (64). The index follows every later insert, update, delete and rollback,
+   * and is stored in the database. Query it with
+   * `SELECT … FROM vector_search('name', ?, k [, 'filter']) JOIN table …`.
+   */
+  async create_vector_index(name: string, table: string, column: string, options: VectorIndexOptions = {}): Promise<void> {
+    this._checkOpen();
+    await this.settle();
+    await this.absorb(async () => {
+      await this._port.vectorIndex('create', [name, table, column, options]);
+      return this._port.state();
+    });
+  }
+
+  /** Drops a vector index (its stored data, log and triggers; the table is untouched). */
+  async drop_vector_index(name: string): Promise<void> {
+    this._checkOpen();
+    await this.settle();
+    await this.absorb(async () => {
+      await this._port.vectorIndex('drop', [name]);
+      return this._port.state();
+    });
+  }
+
+  /** Stores a vector index's current state in the database now (otherwise replayed from its log on open). */
+  async save_vector_index(name: string): Promise<void> {
+    this._checkOpen();
+    await this.settle();
+    await this.absorb(async () => {
+      await this._port.vectorIndex('save', [name]);
+      return this._port.state();
+    });
+  }
+
+  /** The database's vector indexes with their options. */
+  async vector_indexes(): Promise<Array<Record<string, unknown>>> {
+    this._checkOpen();
+    await this.settle();
+    return (await translate(() => this._port.vectorIndex('list', []))) as Array<Record<string, unknown>>;
+  }
+
   async backup(target: Connection, options: BackupOptions = {}): Promise<void> {
     this._checkOpen();
     if (!(target instanceof Connection)) throw new ProgrammingError('target must be a Connection');

@@ -55,7 +55,12 @@ registerRuntime({
     if (request.persist) await navigator.storage?.persist?.();
     const l = workerLink();
     const opened = unwrap(
-      await call<Reply<Opened>>((w) => w.api.open(database, { uri: request.uri, timeoutMs: request.timeoutMs, cachedStatements: request.cachedStatements })),
+      await call<Reply<Opened>>((w) => w.api.open(database, {
+        uri: request.uri,
+        timeoutMs: request.timeoutMs,
+        cachedStatements: request.cachedStatements,
+        vectorSearch: request.vectorSearch,
+      })),
     );
     return { port: new WorkerPort(l, opened.id, request.timeoutMs, request.reportCallbackError), storage: opened.storage, state: opened.state };
   },

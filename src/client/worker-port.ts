@@ -12,7 +12,7 @@ import type { AggregateClass, Authorizer, Collation, ProgressHandler, ScalarFunc
 import { EngineError } from '../worker/engine-error.js';
 import type { PageBridge } from './page-bridge.js';
 import type { Reply, SessionMethod, ShippedCallback, WorkerApi, WorkerEvent } from '../worker/protocol.js';
-import type { BackupOptions, ExecOptions, ExecResult, FetchResult, SessionState } from '../worker/session.js';
+import type { BackupOptions, ExecOptions, ExecResult, FetchResult, SessionState, VectorIndexAction } from '../worker/session.js';
 import type { SessionPort } from '../worker/session-port.js';
 import type { BindParams } from '../worker/values.js';
 
@@ -187,6 +187,10 @@ export class WorkerPort implements SessionPort {
     } finally {
       this.progress = undefined;
     }
+  }
+
+  vectorIndex(action: VectorIndexAction, args: unknown[]): Promise<unknown> {
+    return this.call('vectorIndex', [action, args]);
   }
 
   close(): Promise<void> {

@@ -14,7 +14,9 @@ import { EngineError, kindForCode, RC } from './engine-error.js';
 import { Session, type SessionHost } from './session.js';
 import { loadSqlite, rawExports, type Ptr, type RawExports, type Sqlite3Static } from './sqlite-module.js';
 import { WasmMemory } from './wasm-memory.js';
-import { registerVectorFunctions } from './vector-sql.js';
+import { VectorIndexes } from './vector-index.js';
+import { registerVectorFunctions, registerVectorIndexFunctions } from './vector-sql.js';
+import { VectorSearchModule } from './vector-vtab.js';
 import { macrotask } from '../runtime/macrotask.js';
 
 const SQLITE_OPEN_READWRITE = 0x00000002;
@@ -40,6 +42,8 @@ export interface OpenOptions {
   readonly reportCallbackError?: CallbackErrorReporter;
   /** @internal The engine's own connection (the group-commit writer). */
   readonly internal?: boolean;
+  /** Load the vector engine and allow vector index operations on this connection. */
+  readonly vectorSearch?: boolean;
 }
 
 /** Which storage a path is opened on. */
@@ -59,6 +63,10 @@ export interface DatabaseTarget {
 export class Engine implements SessionHost {
   readonly raw: RawExports;
   readonly mem: WasmMemory;
+  /** Vector indexes of the databases open here; USearch loads on the first `enable_vector_search` connection. */
+  readonly vectors = new VectorIndexes(() => import('../vector/usearch.js').then((m) => m.loadUsearch()));
+  private vectorModule: VectorSearchModule | null = null;
+  private readonly byHandle = new Map<Ptr, Session>();
   private readonly sessions = new Set<Session>();
   private readonly vfses = new Map<StorageKind, RegisteredVfs>();
   private waiters: Array<() => void> = [];
@@ -138,6 +146,7 @@ export class Engine implements SessionHost {
     const t = this.target(database, !!options.uri);
     const vfs = this.vfses.get(t.kind);
     if (t.path !== null && vfs !== undefined && vfs.backend instanceof MvccBackend) await vfs.backend.prepare(t.path);
+    if (options.vectorSearch) await this.vectors.ready();
     return this.open(database, options);
   }
 
@@ -305,6 +314,10 @@ export class Engine implements SessionHost {
 
   forget(session: Session): void {
     this.sessions.delete(session);
+    for (const [h, s] of this.byHandle) if (s === session) this.byHandle.delete(h);
+    // The last connection to a database is gone: its in-memory vector indexes go too (the file keeps them).
+    const key = session.databaseKey;
+    if (![...this.sessions].some((s) => s.databaseKey === key)) this.vectors.forget(key);
     const store = this.groupUsers.get(session);
     if (store !== undefined) {
       this.groupUsers.delete(session);
@@ -369,6 +382,11 @@ export class Engine implements SessionHost {
     });
     session.storage = memory ? 'memory' : target.kind;
     registerVectorFunctions(session.callbacks);
+    this.byHandle.set(db, session);
+    session.vectorSearch = options.vectorSearch === true;
+    this.vectorModule ??= new VectorSearchModule(this.sqlite3, (h) => this.byHandle.get(h), this.vectors);
+    this.vectorModule.install(db);
+    registerVectorIndexFunctions(session, this.vectors);
     const file = vfs ? this.mainFileOf(db, vfs) : undefined;
     if (file instanceof MvccFile) {
       // Atomicity and durability come from the commit log; SQLite's own journal stays in memory.

@@ -13,7 +13,7 @@ import type { Engine } from './engine.js';
 import { StorageError } from '../vfs/backend.js';
 import { EngineError, notSupported } from './engine-error.js';
 import type { Opened, OpenRequest, Reply, SessionMethod, ShippedCallback, WorkerEvent } from './protocol.js';
-import type { BackupOptions, ExecOptions, Session } from './session.js';
+import type { BackupOptions, ExecOptions, Session, VectorIndexAction } from './session.js';
 import type { SyncCaller } from './sync-bridge.js';
 import type { BindParams } from './values.js';
 
@@ -179,7 +179,7 @@ export class Host {
   async open(database: string, request: OpenRequest, owner: string): Promise<Reply<Opened>> {
     try {
       const engine = await this.engineReady;
-      const options = { uri: request.uri, timeoutMs: request.timeoutMs, cachedStatements: request.cachedStatements };
+      const options = { uri: request.uri, timeoutMs: request.timeoutMs, cachedStatements: request.cachedStatements, vectorSearch: request.vectorSearch };
       let session: Session;
       for (let waited = 0; ; waited += HANDLE_RETRY_MS) {
         try {
@@ -306,6 +306,8 @@ export class Host {
           : undefined;
         return s.backup(target, { pages: o.pages, name: o.name, sleepMs: o.sleepMs, progress });
       }
+      case 'vectorIndex':
+        return s.vectorIndex(a[0] as VectorIndexAction, a[1] as unknown[]);
       case 'close':
         this.sessions.delete(id);
         this.events.delete(id);

@@ -20,6 +20,7 @@ export interface OpenRequest {
   readonly uri: boolean;
   readonly timeoutMs: number;
   readonly cachedStatements: number;
+  readonly vectorSearch?: boolean;
 }
 
 export interface Opened {
@@ -68,6 +69,7 @@ export type SessionMethod =
   | 'serialize'
   | 'deserialize'
   | 'backup'
+  | 'vectorIndex'
   | 'close';
 
 /** What the worker exposes. */

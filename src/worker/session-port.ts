@@ -12,7 +12,7 @@ import type {
   TraceCallback,
   WindowClass,
 } from './callbacks.js';
-import type { BackupOptions, ExecOptions, ExecResult, FetchResult, SessionState } from './session.js';
+import type { BackupOptions, ExecOptions, ExecResult, FetchResult, SessionState, VectorIndexAction } from './session.js';
 import type { BindParams } from './values.js';
 
 type Maybe<T> = T | Promise<T>;
@@ -42,5 +42,6 @@ export interface SessionPort {
   serialize(name?: string): Maybe<Uint8Array>;
   deserialize(data: Uint8Array, name?: string): Maybe<SessionState>;
   backup(target: SessionPort, opts: BackupOptions): Promise<void>;
+  vectorIndex(action: VectorIndexAction, args: unknown[]): Promise<unknown>;
   close(): Maybe<void>;
 }

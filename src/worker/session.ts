@@ -27,6 +27,7 @@ import type { GroupCommitter } from './group-commit.js';
 import { isDmlSql, Statement, StatementCache } from './statement.js';
 import { ChangesetReplayer, conflictError, insertShapeOf, TxnRecorder, type FunctionInstaller } from './txn-rebase.js';
 import { bindParams, COL_CONVERT, COL_PLAIN, COL_TEXT_BYTES, readRow, type BindParams, type Cell, type SqlValue } from './values.js';
+import type { VectorIndexes, VectorIndexOptions } from './vector-index.js';
 import type { WasmMemory } from './wasm-memory.js';
 
 export interface ColumnInfo {
@@ -93,7 +94,11 @@ export interface SessionHost {
   maybeYield(): Promise<void> | undefined;
   /** Called when the session closes. */
   forget(session: Session): void;
+  /** The engine's vector indexes. */
+  readonly vectors: VectorIndexes;
 }
+
+export type VectorIndexAction = 'create' | 'drop' | 'save' | 'list';
 
 export const PARSE_DECLTYPES = 1;
 export const PARSE_COLNAMES = 2;
@@ -127,6 +132,8 @@ const HARMLESS_PRAGMAS = new Set([
   'index_xinfo', 'foreign_key_list', 'integrity_check', 'quick_check', 'wal_checkpoint', 'page_count',
 ]);
 const RETURNING = /\bRETURNING\b/i;
+/** Cheap pre-check for a nearest-neighbour query the vector index may answer (see VectorIndexes.rewrite). */
+const NEAREST_HINT = /ORDER\s+BY\s+vector_distance\b[\s\S]*\bLIMIT\b/i;
 /** Schema changes: a transaction that starts with one writes as a plain (serialised) writer. */
 const DDL = /^\s*(?:CREATE|DROP|ALTER)\b/i;
 /** `RELEASE [SAVEPOINT] name`: the statement that ends a transaction begun by SAVEPOINT. */
@@ -179,6 +186,7 @@ export class Session implements SessionPort {
     options: { timeoutMs: number; cachedStatements: number; reportCallbackError: CallbackErrorReporter },
   ) {
     this.db = db;
+    this.handleId = db;
     this.raw = host.raw;
     this.mem = host.mem;
     this.timeoutMs = options.timeoutMs;
@@ -202,6 +210,72 @@ export class Session implements SessionPort {
   /** Whether a commit tagged `txnId` is known to this database. */
   committed(txnId: string): boolean {
     return this.mvcc !== null && this.mvcc.store.hasCommitted(txnId);
+  }
+
+  /** The identity of the database this session's `main` is (shared by the connections to it). */
+  get databaseKey(): string {
+    return this.mvcc !== null ? `${this.storage}:${this.mvcc.store.path}` : `private:${this.handleId}`;
+  }
+
+  /** The handle this session was opened with (kept after close, for identity). */
+  private readonly handleId: Ptr;
+
+  /** SQLITE_TXN_NONE (0), _READ (1) or _WRITE (2) of the connection. */
+  txnState(): number {
+    return this.db === 0 ? 0 : this.raw.sqlite3_txn_state(this.db, 0);
+  }
+
+  /** Whether the connection was opened with `enable_vector_search`. */
+  vectorSearch = false;
+
+  /**
+   * Work a SQL function asked for that cannot run while its statement does
+   * (DDL and commits), run once the statement is done; an error fails the
+   * statement's call.
+   */
+  private deferred: Array<() => void> = [];
+
+  /**
+   * Vector index management (`create_vector_index` & co.): create/drop/save
+   * change the database (in a savepoint of the open transaction, if any) and
+   * are acknowledged once durable.
+   */
+  async vectorIndex(action: VectorIndexAction, args: unknown[]): Promise<unknown> {
+    this.checkOpen();
+    const v = this.host.vectors;
+    const result = await this.retryBusy(() => {
+      this.checkVectorSearch();
+      switch (action) {
+        case 'create':
+          return v.create(this, args[0] as string, args[1] as string, args[2] as string, (args[3] ?? {}) as VectorIndexOptions);
+        case 'drop':
+          return v.drop(this, args[0] as string);
+        case 'save':
+          return v.save(this, args[0] as string);
+        case 'list':
+          return v.list(this);
+      }
+    });
+    await this.settleDurability();
+    return result;
+  }
+
+  /** @internal Raises unless the connection was opened with `enable_vector_search`. */
+  checkVectorSearch(): void {
+    if (!this.vectorSearch) {
+      throw new EngineError({ kind: 'ProgrammingError', message: 'vector search is not enabled on this connection: connect with { enable_vector_search: true }' });
+    }
+  }
+
+  /** @internal */
+  defer(fn: () => void): void {
+    this.deferred.push(fn);
+  }
+
+  private runDeferred(): void {
+    const work = this.deferred;
+    this.deferred = [];
+    for (const fn of work) fn();
   }
 
   /** @internal Binds the session to its database's MVCC file (set by the engine at open). */
@@ -457,8 +531,8 @@ export class Session implements SessionPort {
     return true;
   }
 
-  /** Runs an internal query on this connection and returns its rows. */
-  private queryRows(sql: string, params: readonly SqlValue[] = []): SqlValue[][] {
+  /** @internal Runs an internal query on this connection (reentrant: also from inside a statement) and returns its rows. */
+  queryRows(sql: string, params: readonly SqlValue[] = []): SqlValue[][] {
     const st = this.cache.acquire(sql);
     if (st === null) return [];
     try {
@@ -565,6 +639,8 @@ export class Session implements SessionPort {
       if (this.groupable(sql, opts)) return this.executeGrouped(sql, params);
       this.noteLocalSql(sql);
     }
+    // `ORDER BY vector_distance(col, ?, m) LIMIT k` on an indexed column reads the index.
+    if (this.vectorSearch && NEAREST_HINT.test(sql)) sql = this.host.vectors.rewrite(this, sql) ?? sql;
     const st = this.cache.acquire(sql);
     if (st === null) return this.emptyResult();
     let owned = true;
@@ -598,6 +674,7 @@ export class Session implements SessionPort {
         rows.push(readRow(this.raw, this.mem, st.ptr, ncol, modes));
         return this.stepRows(st, ncol, modes, Math.max(1, batch) - 1, rows);
       }, () => sql);
+      if (done && this.deferred.length > 0) this.runDeferred();
       const lastrowid = this.lastInsertRowid();
       const rowcount = st.isDml && done ? Number(this.raw.sqlite3_changes64(this.db)) : -1;
       let cursorId = 0;
@@ -760,6 +837,7 @@ export class Session implements SessionPort {
           } finally {
             raw.sqlite3_finalize(stmt);
           }
+          if (this.deferred.length > 0) this.runDeferred();
         }
         if (tail <= p) break;
         p = tail;

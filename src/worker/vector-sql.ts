@@ -14,6 +14,8 @@
 import { decodeVector, encodeVector, vectorToJson } from '../vector/codec.js';
 import { checkMetric, distance } from '../vector/distance.js';
 import type { CallbackRegistry } from './callbacks.js';
+import type { Session } from './session.js';
+import type { VectorIndexes, VectorIndexOptions } from './vector-index.js';
 
 export function registerVectorFunctions(callbacks: CallbackRegistry): void {
   const nullable =
@@ -31,4 +33,50 @@ export function registerVectorFunctions(callbacks: CallbackRegistry): void {
     3,
     nullable((a, b, m) => distance(decodeVector(a, 'vector_distance'), decodeVector(b, 'vector_distance'), checkMetric(m, 'vector_distance'))),
   );
+}
+
+/**
+ * The SQL forms of index management:
+ *   SELECT vector_index_create('name', 'table', 'column' [, '{"metric":"cosine",…}'])
+ *   SELECT vector_index_drop('name'), vector_index_save('name')
+ * They change the schema, which cannot happen while their own statement runs:
+ * the work runs as soon as the statement is done, and its error, if any, is the
+ * statement's.
+ */
+export function registerVectorIndexFunctions(session: Session, vectors: VectorIndexes): void {
+  const cb = session.callbacks;
+  const text = (v: unknown, what: string): string => {
+    if (typeof v !== 'string') throw new Error(`${what} must be text`);
+    return v;
+  };
+  const create = (...a: unknown[]): string => {
+    session.checkVectorSearch();
+    const name = text(a[0], 'vector_index_create: the index name');
+    let options: VectorIndexOptions = {};
+    if (a[3] !== undefined && a[3] !== null) {
+      try {
+        options = JSON.parse(text(a[3], 'vector_index_create: the options')) as VectorIndexOptions;
+      } catch (e) {
+        throw new Error(`vector_index_create: options must be a JSON object: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+    }
+    const table = text(a[1], 'vector_index_create: the table');
+    const column = text(a[2], 'vector_index_create: the column');
+    session.defer(() => vectors.create(session, name, table, column, options));
+    return name;
+  };
+  cb.createBuiltin('vector_index_create', 3, create, false);
+  cb.createBuiltin('vector_index_create', 4, create, false);
+  cb.createBuiltin('vector_index_drop', 1, (name) => {
+    session.checkVectorSearch();
+    const n = text(name, 'vector_index_drop: the index name');
+    session.defer(() => vectors.drop(session, n));
+    return n;
+  }, false);
+  cb.createBuiltin('vector_index_save', 1, (name) => {
+    session.checkVectorSearch();
+    const n = text(name, 'vector_index_save: the index name');
+    session.defer(() => vectors.save(session, n));
+    return n;
+  }, false);
 }
