@@ -297,7 +297,6 @@ describe('connect', () => {
 
   test('product options not built yet raise NotSupportedError naming the option', async () => {
     const cases: Array<[sqlite3.ConnectOptions, string]> = [
-      [{ enable_vector_search: true }, 'enable_vector_search'],
       [{ enable_time_travel: true }, 'enable_time_travel'],
       [{ enable_branching: true }, 'enable_branching'],
       [{ encryption_key: 'secret' }, 'encryption_key'],
