@@ -23,6 +23,7 @@ interface TabsApi {
   status(run: number): Run;
   stop(): void;
   rows(database: string): Promise<Array<[string, number]>>;
+  exec(database: string, sql: string): Promise<{ rows?: unknown[][]; error?: string; message?: string; inTransaction: boolean }>;
 }
 
 let server: StaticServer | undefined;
@@ -94,6 +95,29 @@ describe('many tabs, one database', () => {
     assert.equal(rows.length, 1000);
     assert.equal(new Set(rows.map(([t, i]) => `${t} ${i}`)).size, 1000);
     for (const p of pages) await p.close();
+  });
+
+  test('idle connections of other tabs carry on after the leader closes; an open transaction there is rolled back, retryably', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const db = 'opfs://tabs-idle.db';
+    const leader = await openTab(db);
+    const idle = await openTab(db);
+    const inTxn = await openTab(db);
+    const run = (p: Page, sql: string): ReturnType<TabsApi['exec']> => tabs(p)((api, a) => api.exec(...(a as [string, string])), [db, sql]);
+    assert.deepEqual((await run(idle, "INSERT INTO w(tab, i) VALUES ('idle', 1)")).error, undefined);
+    assert.equal((await run(inTxn, 'BEGIN')).error, undefined);
+    assert.equal((await run(inTxn, "INSERT INTO w(tab, i) VALUES ('txn', 1)")).inTransaction, true);
+    await leader.close();
+    // The idle tab's next statement runs on the new leader.
+    const after = await run(idle, "SELECT count(*) FROM w WHERE tab = 'idle'");
+    assert.deepEqual(after.rows, [[1]], JSON.stringify(after));
+    // The transaction died with the old leader: a retryable error, and the connection is usable again.
+    const lost = await run(inTxn, "INSERT INTO w(tab, i) VALUES ('txn', 2)");
+    assert.equal(lost.error, 'ConflictError', JSON.stringify(lost));
+    assert.match(lost.message ?? '', /transaction was rolled back/);
+    assert.equal(lost.inTransaction, false);
+    assert.deepEqual((await run(inTxn, "SELECT count(*) FROM w WHERE tab = 'txn'")).rows, [[0]]);
+    await idle.close();
+    await inTxn.close();
   });
 
   test('the leader tab closed mid-write 10 times in a row: every acknowledged write present exactly once', { timeout: 3 * TEST_TIMEOUT_MS }, async () => {

@@ -47,6 +47,16 @@ function write(database: string, tab: string, from: number, count: number): Run 
 
 const runs: Run[] = [];
 
+/** Runs one statement on the page's connection; reports the error's class and message instead of throwing. */
+async function exec(database: string, sql: string): Promise<unknown> {
+  const c = await connection(database);
+  try {
+    return { rows: await (await c.execute(sql)).fetchall(), inTransaction: c.in_transaction };
+  } catch (e) {
+    return { error: (e as Error).name, message: (e as Error).message, inTransaction: c.in_transaction };
+  }
+}
+
 const api = {
   ready: true as const,
   setup,
@@ -57,6 +67,7 @@ const api = {
   status(run: number): Run {
     return runs[run];
   },
+  exec,
   stop(): void {
     stopping = true;
   },

@@ -63,7 +63,8 @@ async function run<T>(conn: Connection, fn: () => Promise<T> | T): Promise<T> {
   try {
     return await translate(fn);
   } catch (e) {
-    await conn._syncState();
+    // The state refresh must not hide the statement's own error (the engine may be gone too).
+    await conn._syncState().catch(() => undefined);
     throw e;
   }
 }

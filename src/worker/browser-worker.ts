@@ -63,12 +63,15 @@ function failure(message: string, retryable: boolean): Reply<never> {
   return { ok: false, error };
 }
 
+/** Statements that cannot commit anything: they need no commit tag. */
+const READ_ONLY_SQL = /^\s*(?:SELECT|EXPLAIN|VALUES)\b/i;
+
 /** One of the page's connections: a session on whichever engine serves its database. */
 class ClientSession {
   private inTransaction = false;
   private readonly settings: Array<{ method: SessionMethod; args: unknown[] }> = [];
-  private reopening: Promise<void> | null = null;
-  private generation = 0;
+  /** Set when the database's leader changed: the session must be opened again on the new one. */
+  private stale = false;
 
   constructor(
     private readonly route: Route,
@@ -77,7 +80,7 @@ class ClientSession {
     private hostId: number,
   ) {
     route.onLeaderChange(() => {
-      this.generation++;
+      this.stale = true;
     });
   }
 
@@ -91,30 +94,25 @@ class ClientSession {
   }
 
   /** Opens the session again on the current leader and gives it its settings back. */
-  private reopen(): Promise<void> {
-    this.reopening ??= (async () => {
-      const r = await this.route.run({ op: 'open', database: this.database, request: this.request });
-      if (!r.ok) throw new Error(r.error.message);
-      this.hostId = (r.value as Opened).id;
-      this.inTransaction = false;
-      for (const s of this.settings) await this.route.run({ op: 'invoke', id: this.hostId, method: s.method, args: s.args });
-    })().finally(() => {
-      this.reopening = null;
-    });
-    return this.reopening;
+  private async reopen(): Promise<void> {
+    const r = await this.route.run({ op: 'open', database: this.database, request: this.request });
+    if (!r.ok) throw new Error(r.error.message);
+    this.hostId = (r.value as Opened).id;
+    this.inTransaction = false;
+    for (const s of this.settings) await this.route.run({ op: 'invoke', id: this.hostId, method: s.method, args: s.args });
   }
 
   async invoke(method: SessionMethod, args: unknown[]): Promise<Reply<unknown>> {
-    const tag = MAY_COMMIT.has(method) ? newTag() : undefined;
+    // Only calls that may commit on a database that can change leader carry a tag (it also keeps
+    // them out of group commit, which records one transaction id per group).
+    const tagged = this.route.failsOver && MAY_COMMIT.has(method) && !(method === 'execute' && READ_ONLY_SQL.test(String(args[0])));
+    const tag = tagged ? newTag() : undefined;
     const commits = method === 'commit' || ((method === 'control' || method === 'execute') && COMMIT_SQL.test(String(args[0])));
+    let resent = false;
     for (let attempt = 0; ; attempt++) {
-      const generation = this.generation;
-      let reply: Reply<unknown>;
-      try {
-        if (this.reopening) await this.reopening;
-        reply = await this.route.run({ op: 'invoke', id: this.hostId, method, args, tag });
-      } catch (e) {
-        if (!(e instanceof LeaderChanged) || attempt >= 5) throw e;
+      if (this.stale) {
+        // The engine that ran this session is gone, and with it any open transaction and cursor.
+        this.stale = false;
         const lostTransaction = this.inTransaction;
         try {
           await this.reopen();
@@ -123,17 +121,25 @@ class ClientSession {
         }
         if (method === 'close' || method === 'closeCursor') return { ok: true, value: undefined };
         if (method === 'fetch') return failure('the result set was lost when the tab serving the database closed; run the query again', true);
-        // A transaction dies with its engine, unless this was its commit and it got through (the tag says).
-        if (lostTransaction && !commits) {
+        // A transaction dies with its engine, unless this call was its commit and it got through (the tag says).
+        if (lostTransaction && !(commits && resent)) {
           return failure('the tab serving this database closed and this transaction was rolled back; run it again', true);
         }
+      }
+      let reply: Reply<unknown>;
+      try {
+        reply = await this.route.run({ op: 'invoke', id: this.hostId, method, args, tag });
+      } catch (e) {
+        if (!(e instanceof LeaderChanged) || attempt >= 5) throw e;
+        this.stale = true;
+        resent = true;
         continue;
       }
       if (reply.ok) {
         const v = reply.value as Partial<SessionState> | undefined;
         if (v !== null && typeof v === 'object' && typeof v.inTransaction === 'boolean') this.inTransaction = v.inTransaction;
         if (SETTINGS.has(method)) this.remember(method, args);
-      } else if (commits && attempt > 0 && generation === this.generation && /no transaction is active/.test(reply.error.message)) {
+      } else if (commits && resent && /no transaction is active/.test(reply.error.message)) {
         return failure('the tab serving this database closed and this transaction was rolled back; run it again', true);
       }
       return reply;

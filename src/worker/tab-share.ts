@@ -54,10 +54,14 @@ export interface Route {
   run(call: Call): Promise<Reply<unknown>>;
   /** Called after the leader changed (never for a private route). */
   onLeaderChange(fn: () => void): void;
+  /** Whether calls may outlive the engine that runs them (a shared database: they carry commit tags). */
+  readonly failsOver: boolean;
 }
 
 /** A database private to this worker (`:memory:`, `memory://`): its calls run on the local host. */
 export class LocalRoute implements Route {
+  readonly failsOver = false;
+
   constructor(
     private readonly host: Host,
     private readonly token: string,
@@ -83,6 +87,7 @@ function serve(host: Host, call: Call, owner: string): Promise<Reply<unknown>> {
 
 /** One database shared by the tabs of an origin, seen from one worker. */
 export class SharedDatabase implements Route {
+  readonly failsOver = true;
   private leader: string | null = null;
   private readonly known: Promise<void>;
   private markKnown!: () => void;
@@ -130,7 +135,7 @@ export class SharedDatabase implements Route {
   }
 
   async run(call: Call): Promise<Reply<unknown>> {
-    await this.known;
+    if (this.leader === null) await this.known;
     const leader = this.leader as string;
     if (leader === this.token) return serve(this.host, call, this.token);
     return new Promise((resolve, reject) => {
