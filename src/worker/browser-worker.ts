@@ -27,6 +27,8 @@ function opfsAvailable(): boolean {
 }
 
 const engineReady = Engine.create((engine) => {
+  // Every call arrives as its own message: the event loop turns between them anyway.
+  engine.cooperativeYield = false;
   if (opfsAvailable()) engine.addStorage('opfs', new MvccBackend(new OpfsBackend()));
   if (typeof indexedDB !== 'undefined') engine.addStorage('idb', new MvccBackend(new IdbBackend()));
 });

@@ -260,6 +260,13 @@ export class Engine implements SessionHost {
     }, 0);
   }
 
+  /**
+   * Whether in-process callers get a macrotask turn every few milliseconds (see
+   * maybeYield). A worker serving messages turns the event loop at every call
+   * already; it switches this off.
+   */
+  cooperativeYield = true;
+
   private turnStart = 0;
   private turnTicking = false;
 
@@ -270,6 +277,7 @@ export class Engine implements SessionHost {
    * happened for a few milliseconds, the next statement yields one.
    */
   maybeYield(): Promise<void> | undefined {
+    if (!this.cooperativeYield) return undefined;
     const now = performance.now();
     if (!this.turnTicking) {
       this.turnTicking = true;
