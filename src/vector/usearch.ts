@@ -94,6 +94,7 @@ interface UsearchExports {
   usearch_reserve(index: Ptr, capacity: number, error: Ptr): void;
   usearch_expansion_search(index: Ptr, error: Ptr): number;
   usearch_change_expansion_search(index: Ptr, expansion: number, error: Ptr): void;
+  usearch_change_expansion_add(index: Ptr, expansion: number, error: Ptr): void;
   usearch_add(index: Ptr, key: bigint, vector: Ptr, kind: number, error: Ptr): void;
   usearch_contains(index: Ptr, key: bigint, error: Ptr): number;
   usearch_remove(index: Ptr, key: bigint, error: Ptr): number;
@@ -184,7 +185,7 @@ class Kernel {
   cString(ptr: Ptr): string {
     const heap = this.heap();
     let end = ptr;
-    while (heap[end] !== 0) end++;
+    while (end < heap.length && heap[end] !== 0) end++;
     return new TextDecoder().decode(heap.subarray(ptr, end));
   }
 
@@ -224,7 +225,8 @@ class Kernel {
     const frame = this.filters[this.filters.length - 1];
     if (frame === undefined || frame.failed) return 0;
     try {
-      return frame.accept(key) ? 1 : 0;
+      // WASM hands i64 to JS as a signed BigInt: keys are unsigned.
+      return frame.accept(BigInt.asUintN(64, key)) ? 1 : 0;
     } catch (e) {
       // Never throw through USearch's frames: remember, reject the rest, rethrow after the search.
       frame.failed = true;
@@ -371,7 +373,8 @@ function release(o: Owned): void {
   o.ptr = 0;
 }
 
-const finalizer = new FinalizationRegistry<Owned>(release);
+// Not every runtime has FinalizationRegistry (Cloudflare Workers lacked it): then only free() frees.
+const finalizer = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<Owned>(release) : null;
 
 function checkCount(what: string, n: number, min: number): number {
   if (!Number.isInteger(n) || n < min || n > 0xffffffff) {
@@ -409,7 +412,7 @@ export class UsearchIndex {
       kernel.ex.usearch_free(ptr, kernel.clear());
       throw e;
     }
-    finalizer.register(this, this.o, this);
+    finalizer?.register(this, this.o, this);
   }
 
   /** A new, empty index. */
@@ -444,10 +447,16 @@ export class UsearchIndex {
     });
   }
 
-  /** An index from the bytes of {@link serialize} (copied: `bytes` may be reused afterwards). */
-  static load(lib: Usearch, bytes: Uint8Array): UsearchIndex {
+  /**
+   * An index from the bytes of {@link serialize} (copied: `bytes` may be reused afterwards).
+   * The bytes hold the metric, storage type, dimensions, connectivity, vectors and graph, but not
+   * the expansions: they are USearch's defaults (128 / 64) unless given again here.
+   */
+  static load(lib: Usearch, bytes: Uint8Array, options: Pick<IndexOptions, 'expansionAdd' | 'expansionSearch'> = {}): UsearchIndex {
     const k = kernelOf(lib);
     if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw new UsearchError('load: expected the non-empty bytes of serialize()');
+    const expansionAdd = checkCount('expansionAdd', options.expansionAdd ?? 0, 0);
+    const expansionSearch = checkCount('expansionSearch', options.expansionSearch ?? 0, 0);
     return k.run(() => {
       const buf = k.alloc(bytes.length);
       let ptr = 0;
@@ -465,6 +474,8 @@ export class UsearchIndex {
         k.check('usearch_init');
         k.ex.usearch_load_buffer(ptr, buf, bytes.length, k.clear());
         k.check('usearch_load_buffer');
+        if (expansionAdd > 0) k.ex.usearch_change_expansion_add(ptr, expansionAdd, k.clear());
+        if (expansionSearch > 0) k.ex.usearch_change_expansion_search(ptr, expansionSearch, k.clear());
         const dims = k.ex.usearch_dimensions(ptr, k.clear()) >>> 0;
         const index = new UsearchIndex(k, ptr, dims, metric, quantization);
         ptr = 0;
@@ -489,7 +500,10 @@ export class UsearchIndex {
     this.o.kernel.heap().set(new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength), this.o.vector);
   }
 
-  /** Adds `vector` under `key`, replacing the key's previous vector if it has one. */
+  /**
+   * Adds `vector` under `key`, replacing the key's previous vector if it has one (USearch keeps
+   * one vector per key here). The vector is copied; quantised on the way in if the index stores f16/i8.
+   */
   add(key: bigint, vector: Float32Array): void {
     checkKey(key);
     const ptr = this.live();
@@ -497,14 +511,15 @@ export class UsearchIndex {
     k.run(() => {
       const ex = k.ex;
       this.put('add', vector);
+      // USearch does not grow on its own: keep room for one more (amortised doubling). Done
+      // before removing the key's old vector, so that a failure to grow leaves it in place.
+      const size = ex.usearch_size(ptr, k.clear()) >>> 0;
+      const capacity = ex.usearch_capacity(ptr, k.clear()) >>> 0;
+      if (size + 1 > capacity) this.grow(Math.max(64, capacity * 2));
       if (ex.usearch_contains(ptr, key, k.clear()) !== 0) {
         ex.usearch_remove(ptr, key, k.clear());
         k.check('usearch_remove');
       }
-      // USearch does not grow on its own: keep room for one more (amortised doubling).
-      const size = ex.usearch_size(ptr, k.clear()) >>> 0;
-      const capacity = ex.usearch_capacity(ptr, k.clear()) >>> 0;
-      if (size + 1 > capacity) this.grow(Math.max(64, capacity * 2));
       ex.usearch_add(ptr, key, this.o.vector, SCALAR_F32, k.clear());
       k.check('usearch_add');
     });
@@ -670,7 +685,7 @@ export class UsearchIndex {
   /** Releases the index's wasm memory. Idempotent; any other call afterwards throws. */
   free(): void {
     if (this.o.ptr === 0) return;
-    finalizer.unregister(this);
+    finalizer?.unregister(this);
     release(this.o);
   }
 }

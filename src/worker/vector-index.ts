@@ -97,12 +97,17 @@ function usearchScalar(s: Spec['quantization']): Scalar {
   return s === 'int8' ? 'i8' : s;
 }
 
+/** USearch keys are unsigned 64-bit: rowids are shifted by 2⁶³ (order-preserving). */
+const KEY_OFFSET = 1n << 63n;
+/** USearch reserves the largest key: the largest rowid cannot be indexed. */
+const RESERVED_KEY = (1n << 64n) - 1n;
+
 function asKey(rowid: SqlValue): bigint {
-  return BigInt.asUintN(64, BigInt(rowid as number | bigint));
+  return BigInt(rowid as number | bigint) + KEY_OFFSET;
 }
 
 function fromKey(key: bigint): bigint {
-  return BigInt.asIntN(64, key);
+  return key - KEY_OFFSET;
 }
 
 function newGeneration(): string {
@@ -194,6 +199,8 @@ export class VectorIndexes {
     const metric = checkMetric(options.metric ?? 'cosine', 'create_vector_index');
     const quantization = options.quantization ?? 'f32';
     if (!['f32', 'f16', 'int8'].includes(quantization)) throw fail(`quantization must be f32, f16 or int8, not ${String(quantization)}`, 'ProgrammingError');
+    // USearch normalises vectors when it quantises to int8: only cosine distances stay right.
+    if (quantization === 'int8' && metric !== 'cosine') throw fail(`quantization int8 needs the cosine metric (not ${metric})`, 'ProgrammingError');
     const positive = (v: number | undefined, fallback: number, what: string): number => {
       const n = v ?? fallback;
       if (!Number.isInteger(n) || n <= 0) throw fail(`${what} must be a positive integer, not ${String(v)}`, 'ProgrammingError');
@@ -318,7 +325,7 @@ export class VectorIndexes {
       live.skipped.add(key);
       return;
     }
-    if (v.length !== spec.dims) {
+    if (v.length !== spec.dims || key === RESERVED_KEY) {
       live.skipped.add(key);
       return;
     }
@@ -345,7 +352,9 @@ export class VectorIndexes {
       live?.index.free();
       const data = session.queryRows(`SELECT data FROM ${CATALOG} WHERE name = ?`, [spec.name])[0]?.[0];
       if (data instanceof Uint8Array) {
-        live = { generation: spec.generation, index: UsearchIndex.load(lib, data), applied: spec.savedSeq, skipped: new Set() };
+        // The expansions are not part of USearch's serialized form.
+        const index = UsearchIndex.load(lib, data, { expansionAdd: spec.expansionAdd, expansionSearch: spec.expansionSearch });
+        live = { generation: spec.generation, index, applied: spec.savedSeq, skipped: new Set() };
       } else {
         live = this.build(lib, session, spec);
       }
@@ -381,7 +390,7 @@ export class VectorIndexes {
     if (live === null) return this.exact(session, spec, v, k, accept);
     const set = accept;
     const found =
-      set === null ? live.index.search(v, k, Math.max(spec.expansionSearch, k)) : live.index.filteredSearch(v, k, (key: bigint) => set.has(key));
+      set === null ? live.index.search(v, k, Math.max(spec.expansionSearch, k)) : live.index.filteredSearch(v, k, (key: bigint) => set.has(BigInt.asUintN(64, key)));
     const hits: Hit[] = [];
     for (let i = 0; i < found.count; i++) {
       const d = found.distances[i];
