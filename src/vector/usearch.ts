@@ -279,14 +279,23 @@ function isBytes(x: unknown): x is BufferSource {
 /** The packaged `wasm/usearch.wasm`, relative to this file (`src/vector/` or `dist/vector/`). */
 export function usearchWasmUrl(): URL {
   // Computed on demand: some runtimes (workerd) give modules no usable import.meta.url.
-  return new URL('../../wasm/usearch.wasm', import.meta.url);
+  try {
+    return new URL('../../wasm/usearch.wasm', import.meta.url);
+  } catch (e) {
+    throw new UsearchError(
+      'cannot locate usearch.wasm here (no usable import.meta.url): pass the imported WebAssembly.Module to loadUsearch() ' +
+        "(in Cloudflare Workers: import wasm from 'heliosdb-nano/wasm/usearch.wasm')",
+      { cause: e },
+    );
+  }
 }
 
 async function readUrl(url: URL): Promise<BufferSource> {
   if (url.protocol === 'file:') {
-    // Node and Deno; a dynamic import keeps node:fs out of browser bundles.
-    const fs = await import('node:fs/promises');
-    return fs.readFile(url);
+    // Node and Deno, without an import of node:fs that bundlers for browsers and Workers would trip on.
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+    const fs = proc?.getBuiltinModule?.('node:fs/promises') as { readFile(u: URL): Promise<Uint8Array> } | undefined;
+    if (fs !== undefined) return fs.readFile(url);
   }
   const res = await fetch(url);
   if (!res.ok) throw new UsearchError(`cannot fetch ${url.href}: HTTP ${res.status}`);
@@ -344,8 +353,7 @@ export async function loadUsearch(source?: WebAssembly.Module | BufferSource | U
  * ```
  */
 export async function loadUsearchNode(): Promise<Usearch> {
-  const fs = await import('node:fs/promises');
-  return loadUsearch(await fs.readFile(usearchWasmUrl()));
+  return loadUsearch(usearchWasmUrl());
 }
 
 // ---------------------------------------------------------------------------------------------

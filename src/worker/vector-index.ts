@@ -332,8 +332,9 @@ export class VectorIndexes {
     live.index.add(key, v);
   }
 
+  /** The log position this session's snapshot reaches (a save empties the log up to `saved_seq`). */
   private logEnd(session: Session, spec: Spec): number {
-    return Number(session.queryRows(`SELECT coalesce(max(seq), 0) FROM ${logTable(spec.name)}`)[0][0]);
+    return Math.max(spec.savedSeq, Number(session.queryRows(`SELECT coalesce(max(seq), 0) FROM ${logTable(spec.name)}`)[0][0]));
   }
 
   /**
