@@ -19,6 +19,7 @@ export default defineConfig({
         callbacks: `${root}callbacks.html`,
         tabs: `${root}tabs.html`,
         quota: `${root}quota.html`,
+        vectors: `${root}vectors.html`,
       },
     },
   },

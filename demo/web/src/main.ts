@@ -8,6 +8,7 @@ import { describeError, open, seed } from './db.js';
 import { byId } from './dom.js';
 import { mountFiles } from './files-panel.js';
 import { mountLive } from './live-panel.js';
+import { mountSemantic } from './semantic-panel.js';
 import { mountStatus } from './status-bar.js';
 import { mountTables } from './tables-panel.js';
 
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   mountConsole(app);
   mountTables(app);
   mountFiles(app, mountLive(app));
+  mountSemantic();
   document.body.dataset.ready = 'true';
 }
 

@@ -3,7 +3,8 @@
  * written into this script at build time by vite.config.ts, so a new build
  * is a new worker and a new cache), then answers same-origin GETs from the
  * cache first, navigations with the cached app shell. The database worker
- * script and `sqlite3.wasm` are in the list, so the app runs offline.
+ * script, `sqlite3.wasm`, the worker's `usearch.wasm` (vector search) and the
+ * semantic-search data set are in the list, so the app runs offline.
  *
  * Built as a classic script with no imports; only the few members of the
  * service-worker scope it uses are described (the DOM lib does not have them).
