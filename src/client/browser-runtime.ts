@@ -20,20 +20,30 @@ let link: WorkerLink | null = null;
 function workerLink(): WorkerLink {
   if (link !== null) return link;
   const worker = new Worker(new URL('../worker/browser-worker.js', import.meta.url), { type: 'module', name: 'heliosdb' });
-  const failed = new Promise<never>((_, reject) => {
-    worker.addEventListener('error', (ev: ErrorEvent) => {
-      // Every call still waiting, and every later one, fails instead of hanging.
-      link = null;
-      reject(
-        new EngineError({
-          kind: 'OperationalError',
-          message: `the database worker failed: ${ev.message || 'it could not be loaded (check that the worker script and sqlite3.wasm are served)'}`,
-        }),
-      );
+  // Calls in flight, to fail if the worker dies (a promise per call, not one shared
+  // promise every call races against: that would keep a reaction per call forever).
+  const pending = new Set<(e: unknown) => void>();
+  let failure: EngineError | null = null;
+  worker.addEventListener('error', (ev: ErrorEvent) => {
+    // Every call still waiting, and every later one, fails instead of hanging.
+    link = null;
+    failure = new EngineError({
+      kind: 'OperationalError',
+      message: `the database worker failed: ${ev.message || 'it could not be loaded (check that the worker script and sqlite3.wasm are served)'}`,
     });
+    for (const reject of pending) reject(failure);
+    pending.clear();
   });
-  failed.catch(() => undefined);
+  const guard = <T>(p: Promise<T>): Promise<T> => {
+    if (failure !== null) return Promise.reject(failure);
+    return new Promise<T>((resolve, reject) => {
+      pending.add(reject);
+      p.then(resolve, reject).finally(() => pending.delete(reject));
+    });
+  };
   const api = Comlink.wrap<WorkerApi>(worker);
+  // One proxy for the hot call, not a new one (and a finalizer registration) per call.
+  const invoke = api.invoke as unknown as WorkerLink['invoke'];
   let bridge: PageBridge | null = null;
   if (PageBridge.available()) {
     const channel = new MessageChannel();
@@ -41,13 +51,13 @@ function workerLink(): WorkerLink {
     // Sent before any session exists: every later call reaches the worker after it.
     void api.attachBridge(bridge.sab, Comlink.transfer(channel.port2, [channel.port2]));
   }
-  link = { api, failed, bridge };
+  link = { api, invoke, guard, bridge };
   return link;
 }
 
 async function call<T>(fn: (l: WorkerLink) => Promise<T>): Promise<T> {
   const l = workerLink();
-  return Promise.race([fn(l), l.failed]);
+  return l.guard(fn(l));
 }
 
 registerRuntime({

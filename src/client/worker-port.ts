@@ -21,8 +21,10 @@ export interface WorkerLink {
   readonly api: Remote<WorkerApi>;
   /** The synchronous callback bridge, on cross-origin isolated pages. */
   readonly bridge: PageBridge | null;
-  /** Rejects (never resolves) once the worker failed to start or crashed. */
-  readonly failed: Promise<never>;
+  /** `api.invoke`, resolved once. */
+  readonly invoke: (id: number, method: SessionMethod, args: unknown[]) => Promise<Reply<unknown>>;
+  /** Settles like `p`, or rejects if the worker fails to start or crashes first. */
+  guard<T>(p: Promise<T>): Promise<T>;
 }
 
 /** Unwraps a reply: its value, or its error as the EngineError the API layer translates. */
@@ -72,7 +74,7 @@ export class WorkerPort implements SessionPort {
   }
 
   private async call<T>(method: SessionMethod, args: unknown[]): Promise<T> {
-    const r = (await Promise.race([this.link.api.invoke(this.id, method, args), this.link.failed])) as Reply<T>;
+    const r = (await this.link.guard(this.link.invoke(this.id, method, args))) as Reply<T>;
     if (r.events) this.dispatch(r.events);
     return unwrap(r);
   }

@@ -294,7 +294,7 @@ async function readUrl(url: URL): Promise<BufferSource> {
   if (url.protocol === 'file:') {
     // Node and Deno, without an import of node:fs that bundlers for browsers and Workers would trip on.
     const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    const fs = proc?.getBuiltinModule?.('node:fs/promises') as { readFile(u: URL): Promise<Uint8Array> } | undefined;
+    const fs = proc?.getBuiltinModule?.('node:fs/promises') as { readFile(u: URL): Promise<Uint8Array<ArrayBuffer>> } | undefined;
     if (fs !== undefined) return fs.readFile(url);
   }
   const res = await fetch(url);
