@@ -168,6 +168,24 @@ describe('vector index', () => {
     }
   });
 
+  test('backup() and serialize() carry the index: the copy answers from it', async () => {
+    const { c, data } = await withIndex(300);
+    try {
+      const copyPath = fresh();
+      const copy = await sqlite3.connect(copyPath, { enable_vector_search: true });
+      await c.backup(copy);
+      assert.deepEqual(await ids(copy, SEARCH, [data[10], 1]), [11]);
+      await copy.close();
+      const image = await c.serialize();
+      const mem = await sqlite3.connect(':memory:', { enable_vector_search: true });
+      await mem.deserialize(image);
+      assert.deepEqual(await ids(mem, SEARCH, [data[20], 1]), [21]);
+      await mem.close();
+    } finally {
+      await c.close();
+    }
+  });
+
   test('filtered search: the top k among the rows a WHERE admits', async () => {
     const { c, data } = await withIndex(2000);
     try {
