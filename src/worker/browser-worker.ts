@@ -107,9 +107,8 @@ class ClientSession {
   async invoke(method: SessionMethod, args: unknown[]): Promise<Reply<unknown>> {
     // Only calls that may commit on a database that can change leader carry a tag (it also keeps
     // them out of group commit, which records one transaction id per group).
-    const tagged = this.route.failsOver && MAY_COMMIT.has(method) && !(method === 'execute' && READ_ONLY_SQL.test(String(args[0])));
-    const tag = tagged ? newTag() : undefined;
     const commits = method === 'commit' || ((method === 'control' || method === 'execute') && COMMIT_SQL.test(String(args[0])));
+    const tag = this.route.failsOver && this.mayCommit(method, args, commits) ? newTag() : undefined;
     let resent = false;
     for (let attempt = 0; ; attempt++) {
       if (this.stale) {
@@ -146,6 +145,21 @@ class ClientSession {
       }
       return reply;
     }
+  }
+
+  /**
+   * Whether a call may end with a commit: COMMIT and friends, and a write in
+   * autocommit mode. A statement inside a transaction, or one that opens it
+   * (the sqlite3 module's implicit BEGIN), commits nothing.
+   */
+  private mayCommit(method: SessionMethod, args: unknown[], commits: boolean): boolean {
+    if (commits) return true;
+    if (!MAY_COMMIT.has(method)) return false;
+    if (method === 'executescript') return true;
+    if (this.inTransaction) return false;
+    if (method === 'execute' && READ_ONLY_SQL.test(String(args[0]))) return false;
+    const opts = (method === 'execute' ? args[2] : method === 'executemany' ? args[2] : undefined) as { implicitBegin?: string | null } | undefined;
+    return !opts?.implicitBegin;
   }
 
   private remember(method: SessionMethod, args: unknown[]): void {
