@@ -97,7 +97,16 @@ class ClientSession {
 
   /** Opens the session again on the current leader and gives it its settings back. */
   private async reopen(): Promise<void> {
-    const r = await this.route.run({ op: 'open', database: this.database, request: this.request });
+    let r: Reply<unknown>;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        r = await this.route.run({ op: 'open', database: this.database, request: this.request });
+        break;
+      } catch (e) {
+        // The leader changed again while reopening (tabs closing one after another): try the next one.
+        if (!(e instanceof LeaderChanged) || attempt >= 5) throw e;
+      }
+    }
     if (!r.ok) throw new Error(r.error.message);
     this.hostId = (r.value as Opened).id;
     this.inTransaction = false;
@@ -113,6 +122,8 @@ class ClientSession {
     for (let attempt = 0; ; attempt++) {
       if (this.stale) {
         // The engine that ran this session is gone, and with it any open transaction and cursor.
+        // Closing it, or one of its cursors, needs no new session.
+        if (method === 'close' || method === 'closeCursor') return { ok: true, value: undefined };
         this.stale = false;
         const lostTransaction = this.inTransaction;
         try {
@@ -120,7 +131,6 @@ class ClientSession {
         } catch (err) {
           return failure(`the tab serving this database closed and it could not be opened again: ${err instanceof Error ? err.message : String(err)}`, false);
         }
-        if (method === 'close' || method === 'closeCursor') return { ok: true, value: undefined };
         if (method === 'fetch') return failure('the result set was lost when the tab serving the database closed; run the query again', true);
         // A transaction dies with its engine, unless this call was its commit and it got through (the tag says).
         if (lostTransaction && !(commits && resent)) {
