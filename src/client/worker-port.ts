@@ -22,7 +22,7 @@ export interface WorkerLink {
   /** The synchronous callback bridge, on cross-origin isolated pages. */
   readonly bridge: PageBridge | null;
   /** `api.invoke`, resolved once. */
-  readonly invoke: (id: number, method: SessionMethod, args: unknown[]) => Promise<Reply<unknown>>;
+  readonly invoke: (call: readonly [number, SessionMethod, unknown[]]) => Promise<Reply<unknown>>;
   /** Settles like `p`, or rejects if the worker fails to start or crashes first. */
   guard<T>(p: Promise<T>): Promise<T>;
 }
@@ -31,6 +31,23 @@ export interface WorkerLink {
 export function unwrap<T>(r: Reply<T>): T {
   if (!r.ok) throw new EngineError(r.error);
   return r.value;
+}
+
+/** Whether execute options are all defaults (then they need not cross to the worker). */
+function isDefault(opts: ExecOptions | undefined): boolean {
+  return opts === undefined || (!opts.implicitBegin && !opts.textAsBytes && !opts.detectTypes && opts.converterNames === undefined && opts.batch === undefined);
+}
+
+/** Execute options without their default fields: less for the structured clone to carry. */
+function compact(opts: ExecOptions | undefined): ExecOptions | undefined {
+  if (opts === undefined) return undefined;
+  const out: { -readonly [K in keyof ExecOptions]: ExecOptions[K] } = {};
+  if (opts.implicitBegin) out.implicitBegin = opts.implicitBegin;
+  if (opts.textAsBytes) out.textAsBytes = true;
+  if (opts.detectTypes) out.detectTypes = opts.detectTypes;
+  if (opts.converterNames !== undefined) out.converterNames = opts.converterNames;
+  if (opts.batch !== undefined) out.batch = opts.batch;
+  return out;
 }
 
 type AnyCallback = ((...args: never[]) => unknown) | (abstract new (...args: never[]) => unknown);
@@ -74,7 +91,7 @@ export class WorkerPort implements SessionPort {
   }
 
   private async call<T>(method: SessionMethod, args: unknown[]): Promise<T> {
-    const r = (await this.link.guard(this.link.invoke(this.id, method, args))) as Reply<T>;
+    const r = (await this.link.guard(this.link.invoke([this.id, method, args]))) as Reply<T>;
     if (r.events) this.dispatch(r.events);
     return unwrap(r);
   }
@@ -91,7 +108,7 @@ export class WorkerPort implements SessionPort {
   }
 
   execute(sql: string, params: BindParams | undefined, opts?: ExecOptions): Promise<ExecResult> {
-    return this.call('execute', [sql, params, opts]);
+    return this.call('execute', params === undefined && isDefault(opts) ? [sql] : [sql, params, compact(opts)]);
   }
 
   fetch(cursorId: number, n: number): Promise<FetchResult> {

@@ -209,7 +209,7 @@ class Endpoint implements WorkerApi {
     return (await route.run({ op: 'import', database, bytes })) as Reply<void>;
   }
 
-  async invoke(id: number, method: SessionMethod, args: unknown[]): Promise<Reply<unknown>> {
+  async invoke([id, method, args]: readonly [number, SessionMethod, unknown[]]): Promise<Reply<unknown>> {
     const client = this.clients.get(id);
     if (client === undefined) return { ok: false, error: { kind: 'ProgrammingError', message: 'Cannot operate on a closed database.' } };
     if (method === 'backup') {

@@ -75,7 +75,8 @@ export type SessionMethod =
 /** What the worker exposes. */
 export interface WorkerApi {
   open(database: string, request: OpenRequest): Promise<Reply<Opened>>;
-  invoke(id: number, method: SessionMethod, args: unknown[]): Promise<Reply<unknown>>;
+  /** One session call, packed in one argument: every argument costs Comlink a wire value to clone. */
+  invoke(call: readonly [id: number, method: SessionMethod, args: unknown[]]): Promise<Reply<unknown>>;
   importDatabase(database: string, bytes: Uint8Array): Promise<Reply<void>>;
   /** The storages this worker can open, default first. */
   storages(): Promise<string[]>;
