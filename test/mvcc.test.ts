@@ -286,7 +286,7 @@ print(','.join(r[0] for r in c.execute('SELECT v FROM t ORDER BY v')))`,
 describe('recovery and crashes', () => {
   const script = new URL('./helpers/crash-writer.js', import.meta.url).pathname;
 
-  async function runAndKill(path: string, afterMs: number): Promise<number[]> {
+  async function runAndKill(path: string, afterMs: number): Promise<Acked> {
     const child = spawn(process.execPath, [script, path, '4'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, HELIOSDB_CHECKPOINT_BYTES: '65536' },
@@ -305,13 +305,22 @@ describe('recovery and crashes', () => {
     child.kill('SIGKILL');
     await exited;
     assert.ok(out.includes('ack'), `the writer never acknowledged a commit: ${err}`);
-    return out
-      .split('\n')
-      .filter((l) => l.startsWith('ack '))
-      .map((l) => Number(l.slice(4)));
+    const lines = out.split('\n');
+    return {
+      pairs: lines.filter((l) => l.startsWith('ack ')).map((l) => Number(l.slice(4))),
+      singles: lines.filter((l) => l.startsWith('single ')).map((l) => Number(l.slice(7))),
+    };
   }
 
-  async function checkAfterCrash(path: string, acked: readonly number[]): Promise<void> {
+  interface Acked {
+    /** Explicit two-row transactions acknowledged. */
+    readonly pairs: number[];
+    /** Grouped autocommit inserts acknowledged. */
+    readonly singles: number[];
+  }
+
+  async function checkAfterCrash(path: string, ackedAll: Acked): Promise<void> {
+    const acked = ackedAll.pairs;
     await using c = await sqlite3.connect(path);
     assert.equal(await scalar(c, 'PRAGMA integrity_check'), 'ok');
     const partial = await scalar(c, 'SELECT count(*) FROM (SELECT k FROM pairs GROUP BY k HAVING count(*) <> 2)');
@@ -319,20 +328,25 @@ describe('recovery and crashes', () => {
     const present = new Set(((await (await c.execute('SELECT DISTINCT k FROM pairs')).fetchall()) as [number][]).map((r) => r[0]));
     const missing = acked.filter((k) => !present.has(k));
     assert.deepEqual(missing, [], 'every acknowledged commit is present');
+    const singles = new Set(((await (await c.execute('SELECT k FROM singles')).fetchall()) as [number][]).map((r) => r[0]));
+    const missingSingles = ackedAll.singles.filter((k) => !singles.has(k));
+    assert.deepEqual(missingSingles, [], 'every acknowledged grouped autocommit insert is present');
   }
 
   const iterations = Number(process.env.CRASH_ITERATIONS ?? 12);
   test(`SIGKILL at ${iterations} random instants: acknowledged commits survive, nothing partial`, { timeout: 240_000 }, async () => {
     const path = fresh();
     let total = 0;
+    let singles = 0;
     for (let i = 0; i < iterations; i++) {
       const acked = await runAndKill(path, Math.floor(Math.random() * 300));
-      total += acked.length;
+      total += acked.pairs.length;
+      singles += acked.singles.length;
       await checkAfterCrash(path, acked);
       // Closed cleanly by the check: the file alone is a sound SQLite database.
       assert.equal(python(path, "print(c.execute('PRAGMA integrity_check').fetchone()[0])"), 'ok');
     }
-    assert.ok(total > 0);
+    assert.ok(total > 0 && singles > 0, `acknowledged: ${total} pairs, ${singles} grouped inserts`);
   });
 
   test('a torn or garbage log tail is dropped; complete commits are kept', async () => {
