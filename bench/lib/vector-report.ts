@@ -191,10 +191,22 @@ const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (x: number): string => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
+/** Sizes shown in the Markdown table (the JSON has them all). */
+const SHOWN_SIZES = ['indexBlob', 'database', 'fileAfterClose', 'serialized', 'serializedEstimate'];
+const SIZE_NAMES: Readonly<Record<string, string>> = {
+  indexBlob: 'index blob',
+  database: 'database',
+  fileAfterClose: 'file',
+  serialized: 'serialized',
+  serializedEstimate: 'serialized, estimated',
+};
+
 function sizeText(s: SystemEntry): string {
-  const parts = Object.entries(s.sizes).map(([k, v]) => `${mib(v)} (${k})`);
+  const parts = SHOWN_SIZES.filter((k) => s.sizes[k] !== undefined).map((k) => `${mib(s.sizes[k])} (${SIZE_NAMES[k]})`);
   return parts.length ? parts.join(', ') : '–';
 }
+
+const qpsText = (q: number): string => (q < 10 ? q.toFixed(1) : int(q));
 
 const yes = (b: boolean | null): string => (b === null ? 'not measured' : b ? '**met**' : '**not met**');
 
@@ -221,7 +233,7 @@ export function markdown(res: VectorBenchResults): string {
         i === 0 && s.buildSeconds !== null ? `${s.buildSeconds.toFixed(1)} s${s.buildCpuSeconds !== null ? ` / ${s.buildCpuSeconds.toFixed(1)} s` : ''}` : '';
       const size = i === 0 ? sizeText(s) : '';
       lines.push(
-        `| ${i === 0 ? s.label : ''} | ${p.setting} | ${build} | ${size} | ${p.recall.toFixed(4)} | ${int(p.qps)} | ${int(p.cpuQps)} | ${ms(p.p50Ms)} / ${ms(p.p99Ms)} |`,
+        `| ${i === 0 ? s.label : ''} | ${p.setting} | ${build} | ${size} | ${p.recall.toFixed(4)} | ${qpsText(p.qps)} | ${qpsText(p.cpuQps)} | ${ms(p.p50Ms)} / ${ms(p.p99Ms)} |`,
       );
     });
   }
@@ -276,7 +288,7 @@ export function consoleTable(res: VectorBenchResults): string {
         i === 0 && s.buildSeconds !== null ? s.buildSeconds.toFixed(1) : '',
         i === 0 && firstSize !== undefined ? (firstSize / 2 ** 20).toFixed(1) : '',
         p.recall.toFixed(4),
-        int(p.qps),
+        qpsText(p.qps),
         ms(p.p50Ms),
       ]);
     });
