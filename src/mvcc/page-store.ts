@@ -189,8 +189,9 @@ export class PageStore {
   }
 
   /**
-   * Shared cache of immutable page images from the log, by log offset: every
-   * connection reads through it (LRU by insertion, bounded in bytes).
+   * Shared cache of immutable page images, every connection reads through it
+   * (LRU by insertion, bounded in bytes): log frames by log offset, and the
+   * database file's pages by -pgno until the next checkpoint rewrites them.
    */
   private readonly cache = new Map<number, Uint8Array>();
   private cacheBytes = 0;
@@ -264,8 +265,17 @@ export class PageStore {
       into.fill(0);
       return;
     }
+    // The file's images change only at a checkpoint (which empties the cache): they are cached too,
+    // under negative keys. Page 1 above all: every transaction reads its change counter.
+    const key = -pgno;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) {
+      into.set(hit);
+      return;
+    }
     const got = this.db.read(into, (pgno - 1) * this._pageSize);
     if (got < into.length) into.fill(0, got);
+    this.remember(key, into.slice());
   }
 
   pin(version: number): void {
