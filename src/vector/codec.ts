@@ -64,6 +64,8 @@ function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
@@ -107,6 +109,8 @@ export function decodeVector(v: unknown, what: string): Float32Array {
   if (v.length === 0 || v.length % 4 !== 0) {
     throw new VectorError(`${what}: a float32 vector BLOB has a multiple of 4 bytes, this one has ${v.length}`);
   }
+  // Aligned bytes on a little-endian machine (every JS engine in practice) are read in place.
+  if (LITTLE_ENDIAN && v.byteOffset % 4 === 0) return checkFinite(new Float32Array(v.buffer, v.byteOffset, v.length / 4), what);
   const out = new Float32Array(v.length / 4);
   for (let i = 0; i < out.length; i++) out[i] = dv.getFloat32(i * 4, true);
   return checkFinite(out, what);
@@ -114,6 +118,7 @@ export function decodeVector(v: unknown, what: string): Float32Array {
 
 /** Encodes float32s in the given form. */
 export function encodeVector(v: Float32Array, format: VectorFormat = 'f32'): Uint8Array {
+  if (format === 'f32' && LITTLE_ENDIAN) return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
   if (format === 'f32') {
     const out = new Uint8Array(v.length * 4);
     const dv = new DataView(out.buffer);
