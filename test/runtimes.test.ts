@@ -12,6 +12,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import type * as DistanceApi from '../dist/vector/distance.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -60,17 +61,9 @@ interface DatabaseReport {
 const { PARAMS, dataset } = (await import(pathToFileURL(fixture('runtime-check.mjs')).href)) as RuntimeCheck;
 const { data, queries } = dataset();
 
-function cosineDistance(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return 1 - dot / Math.sqrt(na * nb);
-}
+/** The exact reference: the engine's own distance definitions (the same as USearch's). */
+const { distance } = (await import(new URL('../../dist/vector/distance.js', import.meta.url).href)) as typeof DistanceApi;
+const cosineDistance = (a: Float32Array, b: Float32Array): number => distance(a, b, 'cosine');
 
 /** Brute-force top-k positions and distances among the positions `keep` admits. */
 function exact(q: Float32Array, k: number, keep: (position: number) => boolean = () => true): Hits {

@@ -5,8 +5,10 @@
  */
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
+import type * as DistanceApi from '../dist/vector/distance.js';
 import { readFile } from 'node:fs/promises';
 import type * as UsearchApi from '../dist/vector/usearch.js';
+import { prng } from './helpers/vfs-oracle.js';
 
 const { loadUsearch, loadUsearchNode, usearchWasmUrl, UsearchIndex, UsearchError } = (await import(
   new URL('../../dist/vector/usearch.js', import.meta.url).href
@@ -18,18 +20,6 @@ const CLUSTERS = 40;
 const QUERIES = 200;
 const K = 10;
 
-/** mulberry32: a small seeded PRNG, so every run sees the same vectors. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function gaussian(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 }
@@ -39,26 +29,18 @@ function gaussian(rand: () => number): () => number {
  * clusters overlap and recall depends on the expansion (well-separated clusters make any ANN look perfect).
  */
 function clustered(seed: number, n: number, dims = DIMS): Float32Array[] {
-  const g = gaussian(rng(seed));
+  const g = gaussian(prng(seed));
   const centres = Array.from({ length: CLUSTERS }, () => Float32Array.from({ length: dims }, g));
-  const c = rng(seed + 1);
+  const c = prng(seed + 1);
   return Array.from({ length: n }, () => {
     const centre = centres[Math.floor(c() * CLUSTERS)];
     return Float32Array.from(centre, (x) => x + 2 * g());
   });
 }
 
-function cosineDistance(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return 1 - dot / Math.sqrt(na * nb);
-}
+/** The exact reference: the engine's own distance definitions (the same as USearch's). */
+const { distance } = (await import(new URL('../../dist/vector/distance.js', import.meta.url).href)) as typeof DistanceApi;
+const cosineDistance = (a: Float32Array, b: Float32Array): number => distance(a, b, 'cosine');
 
 /** Exact top-k keys (key = position) by cosine distance, among the keys `accept` allows. */
 function exact(data: Float32Array[], q: Float32Array, k: number, accept: (key: number) => boolean = () => true): number[] {

@@ -11,6 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { prng } from './workload.js';
 
 export interface DatasetSpec {
   readonly count: number;
@@ -34,18 +35,6 @@ export interface Dataset {
   readonly queries: Float32Array;
 }
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Standard normal samples (Box–Muller, both values of each pair used). */
 function gaussian(uniform: () => number): () => number {
   let spare: number | null = null;
@@ -65,7 +54,7 @@ function gaussian(uniform: () => number): () => number {
 /** Builds the dataset and the queries (both deterministic in `spec.seed`). */
 export function makeDataset(spec: DatasetSpec): Dataset {
   const { dims } = spec;
-  const uni = rng(spec.seed);
+  const uni = prng(spec.seed);
   const g = gaussian(uni);
   const topics = Array.from({ length: spec.topics }, () => Float32Array.from({ length: dims }, g));
   const centres = Array.from({ length: spec.clusters }, (_, c) => {

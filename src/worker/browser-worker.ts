@@ -58,6 +58,8 @@ const SETTINGS = new Set<SessionMethod>([
   'setTimeout', 'setLimit', 'setCachedStatements', 'createFunction', 'createAggregate', 'createWindowFunction',
   'createCollation', 'setAuthorizer', 'setProgressHandler', 'setTraceCallback',
 ]);
+/** Settings that exist once per name (a function, a collation, a limit category). */
+const NAMED_SETTINGS = new Set<SessionMethod>(['createFunction', 'createAggregate', 'createWindowFunction', 'createCollation', 'setLimit']);
 const COMMIT_SQL = /^\s*(?:COMMIT|END|RELEASE)\b/i;
 
 function failure(message: string, retryable: boolean): Reply<never> {
@@ -71,7 +73,8 @@ const READ_ONLY_SQL = /^\s*(?:SELECT|EXPLAIN|VALUES)\b/i;
 /** One of the page's connections: a session on whichever engine serves its database. */
 class ClientSession {
   private inTransaction = false;
-  private readonly settings: Array<{ method: SessionMethod; args: unknown[] }> = [];
+  /** The latest call of each setting (keyed by method, and by name for named ones), in call order. */
+  private readonly settings = new Map<string, { method: SessionMethod; args: unknown[] }>();
   /** Set when the database's leader changed: the session must be opened again on the new one. */
   private stale = false;
 
@@ -110,7 +113,7 @@ class ClientSession {
     if (!r.ok) throw new Error(r.error.message);
     this.hostId = (r.value as Opened).id;
     this.inTransaction = false;
-    for (const s of this.settings) await this.route.run({ op: 'invoke', id: this.hostId, method: s.method, args: s.args });
+    for (const s of this.settings.values()) await this.route.run({ op: 'invoke', id: this.hostId, method: s.method, args: s.args });
   }
 
   async invoke(method: SessionMethod, args: unknown[]): Promise<Reply<unknown>> {
@@ -173,13 +176,12 @@ class ClientSession {
   }
 
   private remember(method: SessionMethod, args: unknown[]): void {
-    const key = method === 'createFunction' || method === 'createAggregate' || method === 'createWindowFunction' || method === 'createCollation' || method === 'setLimit'
-      ? `${method}:${String(args[0])}`
-      : method;
-    const i = this.settings.findIndex((s) => (s.method === method && key === method) || `${s.method}:${String(s.args[0])}` === key);
-    if (i >= 0) this.settings.splice(i, 1);
-    this.settings.push({ method, args });
+    const key = NAMED_SETTINGS.has(method) ? `${method}:${String(args[0])}` : method;
+    // Re-set settings move to the end: they are given back in the order they were last made.
+    this.settings.delete(key);
+    this.settings.set(key, { method, args });
   }
+
 }
 
 class Endpoint implements WorkerApi {

@@ -71,6 +71,10 @@ const NEAREST = new RegExp(
   'is',
 );
 
+function catalogExists(session: Session): boolean {
+  return session.queryRows(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '${CATALOG}'`).length > 0;
+}
+
 function unquoteIdent(id: string): string {
   return id.startsWith('"') ? id.slice(1, -1).replace(/""/g, '"') : id;
 }
@@ -140,8 +144,7 @@ export class VectorIndexes {
   }
 
   private spec(session: Session, name: string): Spec {
-    const exists = session.queryRows(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '${CATALOG}'`).length > 0;
-    const rows = exists
+    const rows = catalogExists(session)
       ? session.queryRows(
           `SELECT tbl, col, metric, dims, quantization, connectivity, expansion_add, expansion_search, generation, saved_seq FROM ${CATALOG} WHERE name = ?`,
           [name],
@@ -166,8 +169,7 @@ export class VectorIndexes {
 
   /** Names and options of the database's vector indexes. */
   list(session: Session): Array<Record<string, SqlValue>> {
-    const exists = session.queryRows(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = '${CATALOG}'`).length > 0;
-    if (!exists) return [];
+    if (!catalogExists(session)) return [];
     return session
       .queryRows(`SELECT name, tbl, col, metric, dims, quantization, connectivity, expansion_add, expansion_search FROM ${CATALOG} ORDER BY name`)
       .map((r) => ({
