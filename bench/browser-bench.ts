@@ -34,7 +34,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { arch, cpus, loadavg, platform, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
@@ -61,7 +61,7 @@ import {
 } from './lib/browser-report.js';
 import { parseCommonArgs } from './lib/cli.js';
 import { r4 } from './lib/concurrent-report.js';
-import { writeResults } from './lib/results.js';
+import { machineInfo, writeResults } from './lib/results.js';
 import { wasmPackageVersion } from './lib/systems.js';
 import { DURABLE_CHUNKS, ROWS, type RowId } from './lib/workload.js';
 import { CORE_SYSTEMS, type CoreSystem, type DbSettings, type PageInfo, type TabRun, type TabsSystem } from './web/page-api.js';
@@ -535,7 +535,6 @@ async function main(): Promise<void> {
   if (official && (official.missingAcknowledged ?? 0) > 0) notes.push(`the official opfs VFS lost ${official.missingAcknowledged} acknowledged inserts`);
 
   const now = new Date();
-  const cpuList = cpus();
   const res: BrowserResults = {
     benchmark: 'browser',
     timestamp: now.toISOString(),
@@ -546,12 +545,7 @@ async function main(): Promise<void> {
     roundTripCalls: args.calls,
     targets: BROWSER_TARGETS,
     machine: {
-      node: process.versions.node,
-      platform: platform(),
-      arch: arch(),
-      cpus: cpuList.length,
-      cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
-      totalMemGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+      ...machineInfo(),
       loadAverage: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) },
       chromium: chromiumVersion ?? 'Chromium (not started)',
       profile: 'persistent on-disk profile in os.tmpdir() (chromium.launchPersistentContext), a fresh one per browser',

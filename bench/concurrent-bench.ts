@@ -26,14 +26,13 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fdatasyncSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { arch, cpus, platform, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as sqlite3 from 'heliosdb-nano';
 import type { NativeWriterDone, NativeWriterMessage, NativeWriterReady, NativeWriterTask } from './lib/concurrent-native-worker.js';
 import { getGc, parseCommonArgs } from './lib/cli.js';
-import { writeResults } from './lib/results.js';
+import { machineInfo, writeResults } from './lib/results.js';
 import {
   consoleSummary,
   percentiles,
@@ -741,7 +740,6 @@ async function main(): Promise<void> {
     );
 
   const now = new Date();
-  const cpuList = cpus();
   const res: ConcurrentResults = {
     benchmark: 'concurrent',
     timestamp: now.toISOString(),
@@ -750,13 +748,7 @@ async function main(): Promise<void> {
     sizes: s,
     targets: CONCURRENT_TARGETS,
     machine: {
-      node: process.versions.node,
-      v8: process.versions.v8,
-      platform: platform(),
-      arch: arch(),
-      cpus: cpuList.length,
-      cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
-      totalMemGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+      ...machineInfo(),
       dataDir: args.dir,
       fdatasyncMs: fsyncMs,
     },

@@ -14,13 +14,12 @@
  * or core-partial-latest.json.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, platform, arch, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildRow, consoleTable, writeDocTable, type BenchResults, type Measured, type RowResult } from './lib/report.js';
 import { createDriver, nativeVersion, wasmPackageVersion, type DbSettings, type Driver } from './lib/systems.js';
 import { DURABLE_CHUNKS, FULL, QUICK, ROWS, SYSTEMS, TARGET_RATIO, buildData, type RowId, type SystemId } from './lib/workload.js';
-import { writeResults } from './lib/results.js';
+import { machineInfo, writeResults } from './lib/results.js';
 import { getGc, parseCommonArgs } from './lib/cli.js';
 
 interface Args {
@@ -165,7 +164,6 @@ async function main(): Promise<void> {
   const checkValues = Object.values(checks).map((c) => JSON.stringify(c));
   const checksAgree = checkValues.every((v) => v === checkValues[0]);
   const now = new Date();
-  const cpuList = cpus();
   const res: BenchResults = {
     benchmark: 'core',
     timestamp: now.toISOString(),
@@ -174,13 +172,7 @@ async function main(): Promise<void> {
     sizes,
     targetRatio: TARGET_RATIO,
     machine: {
-      node: process.versions.node,
-      v8: process.versions.v8,
-      platform: platform(),
-      arch: arch(),
-      cpus: cpuList.length,
-      cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
-      totalMemGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+      ...machineInfo(),
       dataDir: args.dir,
     },
     versions: {

@@ -38,13 +38,13 @@
  * the generated table in docs/benchmarks.md.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as sqlite3 from 'heliosdb-nano';
 import type * as UsearchApi from '../dist/vector/usearch.js';
 import { getGc, parseCommonArgs } from './lib/cli.js';
-import { writeResults } from './lib/results.js';
+import { machineInfo, writeResults } from './lib/results.js';
 import { groundTruth, makeDataset, recallOf, row, type Dataset, type DatasetSpec } from './lib/vector-data.js';
 import {
   ensurePeers,
@@ -736,7 +736,6 @@ async function main(): Promise<void> {
     if (annBuild !== null && bindingBuild !== null) diagnostics.buildSecondsOursOverBinding = r(annBuild / bindingBuild, 2);
 
     const now = new Date();
-    const cpuList = cpus();
     const loadAfter = loadavg();
     const res: VectorBenchResults = {
       benchmark: 'vector',
@@ -744,13 +743,7 @@ async function main(): Promise<void> {
       quick: args.quick,
       dataset: { ...spec, distribution: DISTRIBUTION, exactQueries: EXACT_QUERIES },
       machine: {
-        node: process.versions.node,
-        v8: process.versions.v8,
-        platform: platform(),
-        arch: arch(),
-        cpus: cpuList.length,
-        cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
-        totalMemGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+        ...machineInfo(),
         dataDir: args.dir,
         loadAverage1mBefore: r(loadBefore[0], 2),
         loadAverage1mAfter: r(loadAfter[0], 2),

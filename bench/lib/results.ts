@@ -3,7 +3,22 @@
  * block between markers in docs/benchmarks.md. Shared by every benchmark.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { arch, cpus, platform, totalmem } from 'node:os';
 import { join } from 'node:path';
+
+/** The machine a benchmark ran on, as every result file records it. */
+export function machineInfo(): { node: string; v8: string; platform: string; arch: string; cpus: number; cpuModel: string; totalMemGiB: number } {
+  const cpuList = cpus();
+  return {
+    node: process.versions.node,
+    v8: process.versions.v8,
+    platform: platform(),
+    arch: arch(),
+    cpus: cpuList.length,
+    cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+    totalMemGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  };
+}
 
 /**
  * Writes `res` as JSON. A full run writes `<name>-<timestamp>.json` and
