@@ -295,8 +295,9 @@ describe('connect', () => {
     assert.equal(sha256(path), before);
   });
 
-  test('product options not built yet raise NotSupportedError naming the option', async () => {
+  test('product options not built yet (or not possible on :memory:) raise NotSupportedError naming the option', async () => {
     const cases: Array<[sqlite3.ConnectOptions, string]> = [
+      // A private in-memory database keeps no versions.
       [{ enable_time_travel: true }, 'enable_time_travel'],
       [{ enable_branching: true }, 'enable_branching'],
       [{ encryption_key: 'secret' }, 'encryption_key'],

@@ -22,6 +22,11 @@ export interface SessionRequest {
   readonly persist: boolean;
   /** Load the vector engine (USearch) and allow vector index operations. */
   readonly vectorSearch: boolean;
+  /** Time travel on, with an optional retention (see Connection.set_retention). */
+  readonly timeTravel?: boolean | { seconds?: number | null; versions?: number | null };
+  readonly branching?: boolean;
+  /** The branch to open (default 'main'). */
+  readonly branch?: string;
 }
 
 /** A session the runtime opened, and where its database lives. */
@@ -113,23 +118,36 @@ export interface ConnectOptions {
   autocommit?: AutocommitMode;
   /** Vector search: loads USearch (WASM) and allows `create_vector_index` / `vector_search()`. */
   enable_vector_search?: boolean;
-  /** Product features, refused with NotSupportedError until they exist. */
-  enable_time_travel?: boolean;
+  /**
+   * Time travel: history is kept (default retention 7 days) and `AS OF
+   * TIMESTAMP '…'` / `AS OF VERSION n` work after table references;
+   * `versions()`, `restore_to()`, `set_retention()`. An object sets the
+   * retention: `{ retention_seconds, retention_versions }` (null: no limit).
+   */
+  enable_time_travel?: boolean | { retention_seconds?: number | null; retention_versions?: number | null };
+  /** Branches: `create_branch`, `checkout_branch`, `merge_branch` & co. */
   enable_branching?: boolean;
+  /** The branch to open (needs enable_branching unless 'main'). */
+  branch?: string;
+  /** Refused with NotSupportedError until it exists. */
   encryption_key?: string | Uint8Array | null;
   heliosdb_mode?: HeliosMode;
   /** Browsers: ask for persistent storage (`navigator.storage.persist()`) so the origin's data is not evicted. */
   persist?: boolean;
 }
 
+function timeTravelOption(v: ConnectOptions['enable_time_travel']): SessionRequest['timeTravel'] {
+  if (v === undefined || v === null || v === false) return false;
+  if (v === true) return true;
+  if (typeof v !== 'object') throw new ProgrammingError('enable_time_travel must be a boolean or { retention_seconds, retention_versions }');
+  const seconds = v.retention_seconds ?? null;
+  const versions = v.retention_versions ?? null;
+  if (seconds !== null && !(typeof seconds === 'number' && seconds >= 0)) throw new ProgrammingError('retention_seconds must be a non-negative number or null');
+  if (versions !== null && !(Number.isInteger(versions) && versions >= 0)) throw new ProgrammingError('retention_versions must be a non-negative integer or null');
+  return { seconds, versions };
+}
+
 function refuseUnbuilt(options: ConnectOptions): void {
-  const unbuilt: Array<[keyof ConnectOptions, string]> = [
-    ['enable_time_travel', 'time travel'],
-    ['enable_branching', 'branching'],
-  ];
-  for (const [key, what] of unbuilt) {
-    if (options[key]) throw new NotSupportedError(`${key}: ${what} is not available in this version of heliosdb-nano`);
-  }
   if (options.encryption_key !== undefined && options.encryption_key !== null) {
     throw new NotSupportedError('encryption_key: encryption at rest is not available in this version of heliosdb-nano');
   }
@@ -180,6 +198,9 @@ export async function connect(database: string | URL, options: ConnectOptions = 
   if (!Number.isInteger(cached) || cached < 0) throw new ProgrammingError('cached_statements must be a non-negative integer');
   const detectTypes = options.detect_types ?? 0;
   if (!Number.isInteger(detectTypes) || detectTypes < 0) throw new ProgrammingError('detect_types must be a non-negative integer');
+  const branch = options.branch ?? 'main';
+  if (typeof branch !== 'string' || branch === '') throw new ProgrammingError('branch must be a non-empty string');
+  if (branch !== 'main' && options.enable_branching !== true) throw new ProgrammingError(`branch '${branch}': connect with { enable_branching: true } to open a branch`);
   const open = currentRuntime().open;
   const opened = await translate(() =>
     open(name, {
@@ -189,6 +210,9 @@ export async function connect(database: string | URL, options: ConnectOptions = 
       reportCallbackError,
       persist: options.persist === true,
       vectorSearch: options.enable_vector_search === true,
+      timeTravel: timeTravelOption(options.enable_time_travel),
+      branching: options.enable_branching === true,
+      branch: branch,
     }),
   );
   const Factory = options.factory ?? Connection;
@@ -198,6 +222,7 @@ export async function connect(database: string | URL, options: ConnectOptions = 
     throw new ProgrammingError('factory must be a Connection subclass');
   }
   conn._absorbState(opened.state);
+  conn._branch = branch;
   await conn._open();
   return conn;
 }

@@ -8,6 +8,8 @@
 import type { AggregateClass, Authorizer, Collation, ProgressHandler, ScalarFunction, TraceCallback, WindowClass } from '../worker/callbacks.js';
 import type { SessionState } from '../worker/session.js';
 import type { VectorIndexOptions } from '../worker/vector-index.js';
+import type { BranchRow, DiffReport, HistoryAction, VersionRow } from '../worker/time-travel.js';
+import type { MergeReport } from '../worker/branch-merge.js';
 import type { SessionPort } from '../worker/session-port.js';
 import type { BindParams } from '../worker/values.js';
 import { Cursor, type RowFactory } from './cursor.js';
@@ -463,6 +465,93 @@ export class Connection implements AsyncDisposable {
     this._checkOpen();
     await this.settle();
     return (await translate(() => this._port.vectorIndex('list', []))) as Array<Record<string, unknown>>;
+  }
+
+  // ---- time travel (enable_time_travel) ----------------------------------------
+
+  private async history(action: HistoryAction, args: unknown[] = []): Promise<unknown> {
+    this._checkOpen();
+    await this.settle();
+    return translate(() => this._port.history(action, args));
+  }
+
+  /**
+   * The versions that can be read with `AS OF` (oldest first): each with its
+   * number, commit time ('YYYY-MM-DD HH:MM:SS.sss' UTC and ms since the epoch),
+   * transaction id and size in pages. The first one is the oldest state kept.
+   */
+  async versions(): Promise<VersionRow[]> {
+    return (await this.history('versions')) as VersionRow[];
+  }
+
+  /**
+   * How long history is kept: versions older than `seconds` and beyond the
+   * newest `versions` may be dropped (null: no limit of that kind; both null:
+   * keep everything). The default is 7 days. Stored in the database.
+   */
+  async set_retention(retention: { seconds?: number | null; versions?: number | null }): Promise<void> {
+    await this.history('retention', [retention]);
+  }
+
+  /**
+   * Makes the state at `target` (a version number, a timestamp string or a
+   * Date) the newest version, in one commit that can itself be undone.
+   * Returns the new version's number.
+   */
+  async restore_to(target: number | string | Date): Promise<number> {
+    const v = (await this.history('restore', [target])) as number;
+    this._absorbState(await this._port.state());
+    return v;
+  }
+
+  // ---- branches (enable_branching) --------------------------------------------
+
+  /** The branch this connection reads and writes. */
+  get branch(): string {
+    return this._branch;
+  }
+
+  /** @internal */
+  _branch = 'main';
+
+  /**
+   * Creates branch `name` from this connection's branch: its latest state, or
+   * `from` a version number, timestamp string or Date. Constant time and space.
+   */
+  async create_branch(name: string, options: { from?: number | string | Date } = {}): Promise<BranchRow> {
+    return (await this.history('createBranch', [name, options])) as BranchRow;
+  }
+
+  /** Every branch ('main' first) with its parent, base version, creation time and head. */
+  async list_branches(): Promise<BranchRow[]> {
+    return (await this.history('listBranches')) as BranchRow[];
+  }
+
+  /** Moves this connection to branch `name` (outside a transaction). */
+  async checkout_branch(name: string): Promise<void> {
+    this._branch = (await this.history('checkout', [name])) as string;
+  }
+
+  /** Deletes branch `name` and frees its space (refused while in use or with branches made from it). */
+  async delete_branch(name: string): Promise<void> {
+    await this.history('deleteBranch', [name]);
+  }
+
+  /** Rows added, changed and removed per table on branch `name` since it was created, and schema changes. */
+  async diff_branch(name: string): Promise<DiffReport> {
+    return (await this.history('diff', [name])) as DiffReport;
+  }
+
+  /**
+   * Applies branch `name`'s changes since its base to `into` (default: the
+   * branch it was made from) in one transaction. A row changed on both sides
+   * is a conflict: `on_conflict` 'abort' (default) raises ConflictError and
+   * merges nothing, 'ours' keeps the target's row, 'theirs' takes the branch's.
+   */
+  async merge_branch(name: string, options: { into?: string; on_conflict?: 'abort' | 'ours' | 'theirs' } = {}): Promise<MergeReport> {
+    const report = (await this.history('merge', [name, options])) as MergeReport;
+    this._absorbState(await this._port.state());
+    return report;
   }
 
   async backup(target: Connection, options: BackupOptions = {}): Promise<void> {

@@ -70,6 +70,9 @@ registerRuntime({
         timeoutMs: request.timeoutMs,
         cachedStatements: request.cachedStatements,
         vectorSearch: request.vectorSearch,
+        timeTravel: request.timeTravel,
+        branching: request.branching,
+        branch: request.branch,
       })),
     );
     return { port: new WorkerPort(l, opened.id, request.timeoutMs, request.reportCallbackError), storage: opened.storage, state: opened.state };

@@ -13,6 +13,7 @@ import { EngineError } from '../worker/engine-error.js';
 import type { PageBridge } from './page-bridge.js';
 import type { Reply, SessionMethod, ShippedCallback, WorkerApi, WorkerEvent } from '../worker/protocol.js';
 import type { BackupOptions, ExecOptions, ExecResult, FetchResult, SessionState, VectorIndexAction } from '../worker/session.js';
+import type { HistoryAction } from '../worker/time-travel.js';
 import type { SessionPort } from '../worker/session-port.js';
 import type { BindParams } from '../worker/values.js';
 
@@ -210,6 +211,10 @@ export class WorkerPort implements SessionPort {
 
   vectorIndex(action: VectorIndexAction, args: unknown[]): Promise<unknown> {
     return this.call('vectorIndex', [action, args]);
+  }
+
+  history(action: HistoryAction, args: unknown[]): Promise<unknown> {
+    return this.call('history', [action, args]);
   }
 
   close(): Promise<void> {

@@ -55,7 +55,7 @@ export interface RecoveredLog {
   readonly droppedBytes: number;
 }
 
-function randomU32(): number {
+export function randomU32(): number {
   const a = new Uint32Array(1);
   globalThis.crypto.getRandomValues(a);
   return a[0] || 1;
@@ -79,23 +79,23 @@ export function newTxnId(): string {
   return txnPrefix + txnCounter.toString(16).padStart(12, '0');
 }
 
-function txnIdBytes(id: string): Uint8Array {
+export function txnIdBytes(id: string): Uint8Array {
   if (!/^[0-9a-f]{32}$/.test(id)) throw new RangeError(`transaction id must be 32 hex digits: ${id}`);
   const out = new Uint8Array(16);
   for (let i = 0; i < 16; i++) out[i] = parseInt(id.slice(i * 2, i * 2 + 2), 16);
   return out;
 }
 
-function txnIdString(b: Uint8Array): string {
+export function txnIdString(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
-function setU64(v: DataView, at: number, n: number): void {
+export function setU64(v: DataView, at: number, n: number): void {
   v.setUint32(at, n % 0x100000000, true);
   v.setUint32(at + 4, Math.floor(n / 0x100000000), true);
 }
 
-function getU64(v: DataView, at: number): number {
+export function getU64(v: DataView, at: number): number {
   return v.getUint32(at, true) + v.getUint32(at + 4, true) * 0x100000000;
 }
 

@@ -34,6 +34,7 @@ import {
 import { MemoryBackend } from '../vfs/memory-backend.js';
 import { newTxnId } from './commit-log.js';
 import { PageStore, pageSizeOf, type PageStoreOptions } from './page-store.js';
+import { MAIN_BRANCH, Versioning } from './versioning.js';
 
 const NONE = 0;
 const SHARED = 1;
@@ -41,7 +42,18 @@ const RESERVED = 2;
 
 interface StoreEntry {
   readonly store: PageStore;
+  readonly versioning: Versioning;
   refs: number;
+}
+
+/**
+ * What the next open of a database file is for (set by the engine just
+ * before SQLite opens or ATTACHes it): a branch other than main, and/or a
+ * fixed past version to read (a read-only view, for `AS OF`).
+ */
+export interface OpenAs {
+  readonly branch?: string;
+  readonly version?: number;
 }
 
 function isTransient(path: string): boolean {
@@ -60,20 +72,42 @@ export class MvccBackend implements StorageBackend {
     this.name = inner.name;
   }
 
+  /** See OpenAs: consumed by the next open of a database file. */
+  openAs: OpenAs | null = null;
+
   open(path: string, options: OpenOptions): StorageFile {
     if (options.kind === 'main-db') {
+      const as = this.openAs;
+      this.openAs = null;
       const key = this.inner.canonical(path);
       let entry = this.stores.get(key);
       if (entry === undefined) {
         const store = PageStore.open(this.inner, path, { ...this.options, create: options.create, readonly: options.readonly });
-        entry = { store, refs: 0 };
+        let versioning: Versioning;
+        try {
+          versioning = new Versioning(this.inner, store);
+        } catch (e) {
+          store.close();
+          throw e;
+        }
+        entry = { store, versioning, refs: 0 };
         this.stores.set(key, entry);
-      } else if (!options.readonly) {
+      } else if (!options.readonly && as?.version === undefined) {
         // Opened read-only so far: this connection's commits must reach the file.
         entry.store.makeWritable();
       }
       entry.refs++;
-      return new MvccFile(this, entry.store, key, options.readonly);
+      const branch = as?.branch ?? MAIN_BRANCH;
+      let store: PageStore;
+      try {
+        store = entry.versioning.acquire(branch);
+      } catch (e) {
+        this.releaseStore(key);
+        throw e;
+      }
+      const file = new MvccFile(this, store, key, branch, options.readonly || as?.version !== undefined);
+      if (as?.version !== undefined) file.pinned = as.version;
+      return file;
     }
     if (options.kind === 'main-journal' || options.kind === 'wal' || isTransient(path)) {
       return this.transient.open(path, options);
@@ -98,6 +132,18 @@ export class MvccBackend implements StorageBackend {
   /** The open store for `path`, if any connection has it open. */
   storeFor(path: string): PageStore | undefined {
     return this.stores.get(this.inner.canonical(path))?.store;
+  }
+
+  /** Time travel and branches of the open database at `path` (its store keyed by canonical path). */
+  versioningFor(path: string): Versioning | undefined {
+    return this.stores.get(this.inner.canonical(path))?.versioning;
+  }
+
+  /** Adds side files (a new branch's log) to what the medium prepared for the database at `path`. */
+  prepareSide(path: string, suffixes: readonly string[]): Promise<void> {
+    const inner = this.inner;
+    if (inner.prepare === undefined) return Promise.resolve();
+    return inner.prepare(path, suffixes);
   }
 
   /** @internal A file closed: the last one closes the store (final checkpoint). */
@@ -139,8 +185,15 @@ export class MvccBackend implements StorageBackend {
     let p = this.ready.get(key);
     if (p === undefined) {
       const pending = this.releasing.get(key);
-      const sides = [...new Set([...siblings, ...PageStore.SIDE_FILES])];
-      p = (pending ?? Promise.resolve()).then(() => (inner.prepare as NonNullable<StorageBackend['prepare']>).call(inner, path, sides));
+      const sides = [...new Set([...siblings, ...PageStore.SIDE_FILES, ...Versioning.SIDE_FILES])];
+      const prepare = (inner.prepare as NonNullable<StorageBackend['prepare']>).bind(inner);
+      p = (pending ?? Promise.resolve())
+        .then(() => prepare(path, sides))
+        // The branch logs the catalog lists can only be named once it is readable.
+        .then(() => {
+          const branches = Versioning.branchFiles(inner, path);
+          return branches.length > 0 ? prepare(path, branches) : undefined;
+        });
       p.catch(() => this.ready.delete(key));
       this.ready.set(key, p);
     }
@@ -173,13 +226,41 @@ export class MvccFile implements SelfLockingFile {
    */
   concurrent = false;
 
+  /** For a view of a past version (`AS OF`): the version it reads; read-only. */
+  pinned: number | null = null;
+
   constructor(
-    private readonly backend: MvccBackend,
-    readonly store: PageStore,
+    readonly backend: MvccBackend,
+    public store: PageStore,
     private readonly key: string,
+    /** The branch this connection reads and writes. */
+    public branch: string,
     private readonly readonly: boolean,
   ) {}
 
+  /** Time travel and branches of this file's database. */
+  get versioning(): Versioning | undefined {
+    return this.backend.versioningFor(this.store.path);
+  }
+
+  /** Whether SQLite holds any lock on this file (a statement or transaction is using it). */
+  get locked(): boolean {
+    return this.level !== NONE;
+  }
+
+  /**
+   * Moves this connection to another branch's store (checkout). Only between
+   * transactions; the engine then makes SQLite drop its page cache and schema.
+   */
+  switchBranch(branch: string): void {
+    if (this.level !== NONE) throw new StorageError('io', 'cannot switch branches inside a transaction');
+    const versioning = this.backend.versioningFor(this.store.path);
+    if (versioning === undefined) throw new StorageError('io', 'the database is not open');
+    const store = versioning.acquire(branch);
+    versioning.release(this.branch);
+    this.store = store;
+    this.branch = branch;
+  }
 
   private get version(): number {
     return this.snapshot >= 0 ? this.snapshot : this.store.latest;
@@ -191,7 +272,7 @@ export class MvccFile implements SelfLockingFile {
 
   lock(level: LockLevel): LockOutcome {
     if (level >= SHARED && this.level === NONE) {
-      this.snapshot = this.store.latest;
+      this.snapshot = this.pinned ?? this.store.latest;
       this.store.pin(this.snapshot);
       this.level = SHARED;
     }
@@ -273,6 +354,9 @@ export class MvccFile implements SelfLockingFile {
   }
 
   read(into: Uint8Array, offset: number): number {
+    if (this.pinned !== null && this.pinned < this.store.oldestVersion) {
+      throw new StorageError('io', `version ${this.pinned} is no longer kept (the oldest is ${this.store.oldestVersion})`);
+    }
     const ps = this.store.pageSize;
     if (ps === 0) return this.store.foreignBytes > 0 ? this.store.readForeign(into, offset) : 0;
     const version = this.version;
@@ -348,6 +432,7 @@ export class MvccFile implements SelfLockingFile {
     if (this.closed) return;
     this.closed = true;
     if (this.level !== NONE) this.unlock(NONE);
+    this.backend.versioningFor(this.store.path)?.release(this.branch);
     this.backend.releaseStore(this.key);
   }
 }

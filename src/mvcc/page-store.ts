@@ -14,6 +14,7 @@
 import { StorageError, type StorageBackend, type StorageFile } from '../vfs/backend.js';
 import { addChecksum, newChecksum } from './checksum.js';
 import { CommitLog, type CommitRecord } from './commit-log.js';
+import { History } from './history.js';
 import { macrotask, nextTurn } from '../runtime/macrotask.js';
 
 interface Location {
@@ -33,6 +34,16 @@ export interface PageStoreOptions {
   /** Checkpoint once the log holds this many bytes (and no old snapshot is pinned). */
   readonly checkpointBytes?: number;
 }
+
+/** A branch's store: its own log over a read-only snapshot of its parent (see openBranch). */
+interface BranchSetup {
+  readonly logPath: string;
+  readonly baseVersion: number;
+  readonly baseTime: number;
+}
+
+/** Which versions a history must keep: it may drop those older than the returned one. */
+export type RetentionPolicy = (store: PageStore) => number;
 
 const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 
@@ -64,7 +75,15 @@ export class PageStore {
   /** Version whose image the database file holds. */
   private fileVersion: number;
   private fileDbPages: number;
+  /** Commit time of `fileVersion` (when unknown: when the store was opened). */
+  private fileTime = Date.now();
   private durableVersion: number;
+  /** Older versions, kept when time travel or branching is on (see history.ts). */
+  private history: History | null = null;
+  /** Whether checkpoints keep what they overwrite (time travel or branching on). */
+  private keepHistory = false;
+  /** Which versions the history must keep (set with keepHistory). */
+  retention: RetentionPolicy | null = null;
   private flushing: Promise<void> | null = null;
   private flushWaiters: Array<{ version: number; resolve: () => void; reject: (e: unknown) => void }> = [];
   private _pageSize: number;
@@ -77,6 +96,8 @@ export class PageStore {
   private checkpointQueued = false;
   /** Size of a file that is not a SQLite database (read through unchanged), else 0. */
   foreignBytes: number;
+  /** Set for a branch: its log is its whole history, never checkpointed nor removed. */
+  private readonly branch: BranchSetup | null;
 
   private constructor(
     private readonly backend: StorageBackend,
@@ -85,8 +106,10 @@ export class PageStore {
     /** Whether `db` was opened without write access (a read-only connection opened the store). */
     private dbReadonly: boolean,
     options: PageStoreOptions,
+    branch: BranchSetup | null = null,
   ) {
-    this.checkpointBytes = options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
+    this.branch = branch;
+    this.checkpointBytes = branch !== null ? Infinity : (options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES);
     const size = db.size();
     this._pageSize = 0;
     this.foreignBytes = 0;
@@ -101,16 +124,40 @@ export class PageStore {
     // A file cut inside a page still has that page (zero-filled): SQLite then finds it malformed.
     this.fileDbPages = this._pageSize ? Math.ceil(size / this._pageSize) : 0;
     this.log = null;
-    this.latestVersion = 0;
-    this.fileVersion = 0;
-    this.durableVersion = 0;
+    this.latestVersion = branch?.baseVersion ?? 0;
+    this.fileVersion = this.latestVersion;
+    this.durableVersion = this.latestVersion;
+    if (branch !== null) this.fileTime = branch.baseTime;
   }
 
   /** Files the store keeps beside the database, as suffixes of its path. */
-  static readonly SIDE_FILES: readonly string[] = ['-hlog'];
+  static readonly SIDE_FILES: readonly string[] = ['-hlog', ...History.SIDE_FILES];
 
   get logPath(): string {
-    return `${this.path}-hlog`;
+    return this.branch?.logPath ?? `${this.path}-hlog`;
+  }
+
+  /** Whether this is a branch's store (not the main one). */
+  get isBranch(): boolean {
+    return this.branch !== null;
+  }
+
+  /**
+   * Opens a branch's store: `base` is its parent as of the branch's base
+   * version (read-only, immutable), `logPath` its own commit log, holding
+   * every version the branch made.
+   */
+  static openBranch(backend: StorageBackend, path: string, base: StorageFile, setup: BranchSetup): PageStore {
+    const store = new PageStore(backend, path, base, true, {}, setup);
+    store.recover();
+    return store;
+  }
+
+  /** Creates a branch's (empty) log, so that the branch exists durably from now on. */
+  static createBranchLog(backend: StorageBackend, base: StorageFile, setup: BranchSetup): void {
+    const store = new PageStore(backend, '', base, true, {}, setup);
+    if (store._pageSize === 0) return;
+    CommitLog.create(backend, setup.logPath, store._pageSize, setup.baseVersion, store.fingerprintFile()).close();
   }
 
   /** Opens the store for `path`, recovering committed transactions from its log. */
@@ -124,6 +171,7 @@ export class PageStore {
     const store = new PageStore(backend, path, db, options.readonly ?? false, options);
     try {
       store.recover();
+      store.openHistory();
     } catch (e) {
       db.close();
       throw e;
@@ -170,6 +218,20 @@ export class PageStore {
     this.durableVersion = this.latestVersion;
   }
 
+  /** Opens the history the database has, if any: version numbers then continue from it. */
+  private openHistory(): void {
+    const h = History.open(this.backend, this.path);
+    if (h === null) return;
+    this.history = h;
+    this.keepHistory = true;
+    if (this.log === null) {
+      this.fileVersion = this.latestVersion = this.durableVersion = h.latest;
+      this.fileTime = h.latestTime;
+    } else if (this.log.baseVersion === h.latest) {
+      this.fileTime = h.latestTime;
+    }
+  }
+
   get pageSize(): number {
     return this._pageSize;
   }
@@ -185,6 +247,7 @@ export class PageStore {
     for (let i = this.versions.length - 1; i >= 0; i--) {
       if (this.versions[i].version <= version) return this.versions[i].dbPages;
     }
+    if (version < this.fileVersion && this.history !== null) return this.history.dbPagesAt(version);
     return this.fileDbPages;
   }
 
@@ -261,6 +324,7 @@ export class PageStore {
         }
       }
     }
+    if (this.history !== null && this.history.readPage(pgno, version, into)) return;
     if (pgno > this.fileDbPages) {
       into.fill(0);
       return;
@@ -414,8 +478,10 @@ export class PageStore {
    */
   checkpoint(force = false): boolean {
     const log = this.log;
-    if (log === null || this.versions.length === 0) return true;
-    if (!force && (this.writer !== null || this.oldestPin() < this.latestVersion || this.flushing !== null)) return false;
+    if (log === null || this.versions.length === 0 || this.branch !== null) return true;
+    // With a history, old snapshots read their pages from it after the checkpoint: no need to wait for them.
+    const pinned = !this.keepHistory && this.oldestPin() < this.latestVersion;
+    if (!force && (this.writer !== null || pinned || this.flushing !== null)) return false;
     // The log must be durable before the database file takes its pages: a
     // crash then finds every commit the file reflects still in the log.
     if (this.durableVersion < this.latestVersion) {
@@ -425,6 +491,12 @@ export class PageStore {
     const ps = this._pageSize;
     const page = new Uint8Array(ps);
     const dbPages = this.dbPagesAt(this.latestVersion);
+    if (this.keepHistory) this.saveHistory(log, dbPages);
+    else if (this.history !== null) {
+      // History was turned off: what it holds stops matching the file from this checkpoint on.
+      this.history.drop();
+      this.history = null;
+    }
     for (const [pgno, locs] of this.index) {
       if (pgno > dbPages) continue;
       log.readPage(locs[locs.length - 1].offset, page);
@@ -437,10 +509,109 @@ export class PageStore {
     this.index.clear();
     this.cache.clear();
     this.cacheBytes = 0;
+    if (this.versions.length > 0) this.fileTime = this.versions[this.versions.length - 1].time;
     this.versions.length = 0;
     this.fileVersion = this.latestVersion;
     this.fileDbPages = dbPages;
+    this.applyRetention();
     return true;
+  }
+
+  /**
+   * Before a checkpoint overwrites the database file: the log's versions and
+   * the file images about to be overwritten go to the history, durably.
+   */
+  private saveHistory(log: CommitLog, dbPages: number): void {
+    this.history ??= History.create(this.backend, this.path, this._pageSize, this.fileVersion, this.fileTime, this.fileDbPages);
+    const byVersion = new Map<number, Map<number, number>>();
+    for (const [pgno, locs] of this.index) {
+      for (const l of locs) {
+        let m = byVersion.get(l.version);
+        if (m === undefined) byVersion.set(l.version, (m = new Map()));
+        m.set(pgno, l.offset);
+      }
+    }
+    const overwritten = new Set<number>();
+    for (const pgno of this.index.keys()) if (pgno <= this.fileDbPages) overwritten.add(pgno);
+    for (let p = dbPages + 1; p <= this.fileDbPages; p++) overwritten.add(p);
+    const ps = this._pageSize;
+    this.history.absorb({
+      versions: this.versions.map((v) => ({ ...v, pages: byVersion.get(v.version) ?? new Map<number, number>() })),
+      readLogPage: (offset, into) => log.readPage(offset, into),
+      overwritten,
+      readFilePage: (pgno, into) => {
+        const got = this.db.read(into, (pgno - 1) * ps);
+        if (got < into.length) into.fill(0, got);
+      },
+    });
+  }
+
+  /** Drops history older than the retention policy allows, once enough of it has expired. */
+  private applyRetention(): void {
+    const h = this.history;
+    if (h === null) return;
+    const wanted = this.retention?.(this) ?? h.baseVersion;
+    const cutoff = Math.min(wanted, this.oldestPin());
+    if (cutoff <= h.baseVersion) return;
+    // Rewriting costs the size of what stays: wait until at least a quarter of the file has expired.
+    const expired = h.versions.filter((v) => v.version <= cutoff).length;
+    if (expired === 0 || expired * 4 < h.versions.length) return;
+    h.compact(cutoff);
+  }
+
+  /** Turns on keeping history (time travel or branching): checkpoints from now on save what they overwrite. */
+  enableHistory(policy: RetentionPolicy): void {
+    this.keepHistory = true;
+    this.retention = policy;
+  }
+
+  /** Turns it off: the history is dropped at the next checkpoint that finds nothing left to keep. */
+  disableHistory(): void {
+    this.keepHistory = false;
+  }
+
+  get historyEnabled(): boolean {
+    return this.keepHistory;
+  }
+
+  /** Bytes the history file holds (0 without one). */
+  get historyBytes(): number {
+    return this.history?.bytes ?? 0;
+  }
+
+  /** The oldest version that can be read: the history's base, else the database file's. */
+  get oldestVersion(): number {
+    return this.history?.baseVersion ?? this.fileVersion;
+  }
+
+  /**
+   * Every version that can be read, oldest first: the oldest one (the
+   * history's base or the file's version, with the time it is known from),
+   * then each commit kept.
+   */
+  versionList(): VersionInfo[] {
+    const h = this.history;
+    const out: VersionInfo[] =
+      h !== null
+        ? [{ version: h.baseVersion, time: h.baseTime, txnId: '', dbPages: h.dbPagesAt(h.baseVersion) }, ...h.versions]
+        : [{ version: this.fileVersion, time: this.fileTime, txnId: '', dbPages: this.fileDbPages }];
+    // After a crash mid-checkpoint the history may already hold some of the log's versions.
+    for (const v of this.versions) if (v.version > out[out.length - 1].version) out.push(v);
+    return out;
+  }
+
+  /** Whether page `pgno` changed after `version` (for restoring that version). */
+  changedSince(pgno: number, version: number): boolean {
+    const locs = this.index.get(pgno);
+    if (locs !== undefined && locs[locs.length - 1].version > version) return true;
+    return this.history?.changedAfter(pgno, version) ?? false;
+  }
+
+  /** Pages that have more than one image (in the log or the history): every page that ever changed. */
+  changedPages(): Set<number> {
+    const out = new Set<number>(this.index.keys());
+    if (this.history !== null) for (const p of this.history.pages()) out.add(p);
+    return out;
   }
 
 
@@ -453,7 +624,14 @@ export class PageStore {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.log !== null) {
+      if (this.branch !== null) {
+        // A branch's log is its history: it stays, made durable.
+        this.log?.flush();
+        for (const w of this.flushWaiters) w.resolve();
+        this.flushWaiters = [];
+        this.log?.close();
+        this.log = null;
+      } else if (this.log !== null) {
         // No connection is left: fold everything into the file, then drop the log.
         this.checkpoint(true);
         for (const w of this.flushWaiters) w.resolve();
@@ -463,6 +641,8 @@ export class PageStore {
         this.backend.delete(this.logPath);
       }
     } finally {
+      this.history?.close();
+      this.history = null;
       this.db.close();
     }
   }

@@ -18,12 +18,16 @@ import { VectorIndexes } from './vector-index.js';
 import { registerVectorFunctions, registerVectorIndexFunctions } from './vector-sql.js';
 import { VectorSearchModule } from './vector-vtab.js';
 import { macrotask } from '../runtime/macrotask.js';
+import { SessionVersions, type VersionsHost } from './time-travel.js';
+import type { FunctionInstaller } from './txn-rebase.js';
+import type { Retention } from '../mvcc/versioning.js';
 
 const SQLITE_OPEN_READWRITE = 0x00000002;
 const SQLITE_OPEN_CREATE = 0x00000004;
 const SQLITE_OPEN_URI = 0x00000040;
 const SQLITE_OPEN_EXRESCODE = 0x02000000;
 const SQLITE_FCNTL_FILE_POINTER = 7;
+const SQLITE_FCNTL_RESET_CACHE = 42;
 const SQLITE_DBCONFIG_DQS_DML = 1013;
 const SQLITE_DBCONFIG_DQS_DDL = 1014;
 
@@ -44,6 +48,12 @@ export interface OpenOptions {
   readonly internal?: boolean;
   /** Load the vector engine and allow vector index operations on this connection. */
   readonly vectorSearch?: boolean;
+  /** Time travel on (with a retention, or keeping the database's): history is kept and `AS OF` works. */
+  readonly timeTravel?: boolean | Partial<Retention>;
+  /** Branches on. */
+  readonly branching?: boolean;
+  /** The branch this connection reads and writes (default 'main'). */
+  readonly branch?: string;
 }
 
 /** Which storage a path is opened on. */
@@ -326,16 +336,7 @@ export class Engine implements SessionHost {
     // The last connection to a database is gone: its in-memory vector indexes go too (the file keeps them).
     const key = session.databaseKey;
     if (![...this.sessions].some((s) => s.databaseKey === key)) this.vectors.forget(key);
-    const store = this.groupUsers.get(session);
-    if (store !== undefined) {
-      this.groupUsers.delete(session);
-      const g = this.groups.get(store);
-      if (g !== undefined && --g.users === 0) {
-        // The last connection is gone: close the shared writer so the store can close (final checkpoint).
-        this.groups.delete(store);
-        g.committer.close();
-      }
-    }
+    this.leaveGroup(session);
     // A closed handle releases its locks.
     this.wake();
   }
@@ -356,9 +357,15 @@ export class Engine implements SessionHost {
     const zVfs = vfsName ? this.mem.allocCString(vfsName) : 0;
     const ppDb = raw.sqlite3_malloc(8);
     let db: Ptr;
+    const mvccBackend = !memory && vfs?.backend instanceof MvccBackend ? vfs.backend : null;
+    if (options.branch !== undefined && options.branch !== 'main') {
+      if (mvccBackend === null) throw new EngineError({ kind: 'NotSupportedError', message: 'branches need a database on durable or memory:// storage (not :memory:)' });
+      mvccBackend.openAs = { branch: options.branch };
+    }
     try {
       new Int32Array(this.mem.heap().buffer)[ppDb >> 2] = 0;
       const rc = raw.sqlite3_open_v2(zName, ppDb, flags, zVfs);
+      if (mvccBackend !== null) mvccBackend.openAs = null;
       db = new Int32Array(this.mem.heap().buffer)[ppDb >> 2];
       if (rc !== RC.OK) {
         const detail = this.lastStorageError();
@@ -396,6 +403,14 @@ export class Engine implements SessionHost {
     this.vectorModule.install(db);
     registerVectorIndexFunctions(session, this.vectors);
     const file = vfs ? this.mainFileOf(db, vfs) : undefined;
+    if (!(file instanceof MvccFile) && (options.timeTravel || options.branching)) {
+      session.close();
+      const option = options.timeTravel ? 'enable_time_travel' : 'enable_branching';
+      throw new EngineError({
+        kind: 'NotSupportedError',
+        message: `${option}: ${target.name} keeps no versions; use a file (or memory://name) database for time travel and branches`,
+      });
+    }
     if (file instanceof MvccFile) {
       // Atomicity and durability come from the commit log; SQLite's own journal stays in memory.
       try {
@@ -409,28 +424,117 @@ export class Engine implements SessionHost {
         }
       }
       session.attachMvcc(file, options.internal === true);
-      // Plain paths (not URIs, which may say mode=ro) share the database's group-commit writer.
-      if (!options.internal && !options.uri) {
-        const store = file.store;
-        let g = this.groups.get(store);
-        if (g === undefined) {
-          const path = store.path;
-          g = { committer: new GroupCommitter(this, () => this.open(path, { internal: true, timeoutMs: 60_000 })), users: 0 };
-          this.groups.set(store, g);
+      if (!options.internal) {
+        try {
+          session.versionsOf = this.versionsFor(session, file, options);
+        } catch (e) {
+          session.close();
+          throw e;
         }
-        g.users++;
-        this.groupUsers.set(session, store);
-        session.attachGroup(g.committer);
       }
+      // Plain paths (not URIs, which may say mode=ro) share the database's group-commit writer.
+      if (!options.internal && !options.uri) this.joinGroup(session, file);
     }
     this.sessions.add(session);
     return session;
   }
 
+  /** The name that opens `path` on `storage` (the storage's URL unless it is the default). */
+  private nameOn(storage: string, path: string): string {
+    return storage === this.defaultStorage ? path : `${storage}://${path}`;
+  }
+
+  private joinGroup(session: Session, file: MvccFile): void {
+    const store = file.store;
+    let g = this.groups.get(store);
+    if (g === undefined) {
+      const name = this.nameOn(session.storage, store.path);
+      const branch = file.branch;
+      g = { committer: new GroupCommitter(this, () => this.open(name, { internal: true, timeoutMs: 60_000, branch })), users: 0 };
+      this.groups.set(store, g);
+    }
+    g.users++;
+    this.groupUsers.set(session, store);
+    session.attachGroup(g.committer);
+  }
+
+  private leaveGroup(session: Session): void {
+    const store = this.groupUsers.get(session);
+    if (store === undefined) return;
+    this.groupUsers.delete(session);
+    const g = this.groups.get(store);
+    if (g !== undefined && --g.users === 0) {
+      // The last connection is gone: close the shared writer so the store can close (final checkpoint).
+      this.groups.delete(store);
+      g.committer.close();
+    }
+  }
+
+  /** Time travel and branches for a new session, turning the features on for the database as asked. */
+  private versionsFor(session: Session, file: MvccFile, options: OpenOptions): SessionVersions | null {
+    const versioning = file.versioning;
+    if (versioning === undefined) return null;
+    const tt = options.timeTravel;
+    if (tt) {
+      const r = typeof tt === 'object' ? { seconds: tt.seconds ?? null, versions: tt.versions ?? null } : undefined;
+      versioning.enableTimeTravel(r);
+    }
+    if (options.branching) versioning.enableBranching();
+    const versions = new SessionVersions(session, this.versionsHost, file, !!tt, !!options.branching);
+    versions.prepareSlot();
+    return versions;
+  }
+
+  private hostForVersions: VersionsHost | null = null;
+
+  private get versionsHost(): VersionsHost {
+    this.hostForVersions ??= this.makeVersionsHost();
+    return this.hostForVersions;
+  }
+
+  private makeVersionsHost(): VersionsHost {
+    return {
+    fileOf: (db, schema) => {
+      for (const vfs of this.vfses.values()) {
+        const f = this.fileOf(db, schema, vfs);
+        if (f instanceof MvccFile) return f;
+      }
+      return undefined;
+    },
+    resetCache: (db, schema) => {
+      const raw = this.raw as RawExports & { sqlite3_file_control(db: Ptr, zDb: Ptr, op: number, pArg: Ptr): number };
+      const z = this.mem.allocCString(schema);
+      try {
+        raw.sqlite3_file_control(db, z, SQLITE_FCNTL_RESET_CACHE, 0);
+      } finally {
+        raw.sqlite3_free(z);
+      }
+    },
+    prepareSide: (file, suffix) => file.backend.prepareSide(file.store.path, [suffix]),
+    regroup: (session) => {
+      const file = session.mvccFile;
+      const current = this.groupUsers.get(session);
+      if (file === null || current === undefined || current === file.store) return;
+      this.leaveGroup(session);
+      this.joinGroup(session, file);
+    },
+    openBranch: (file, branch) => {
+      const session = [...this.sessions].find((s) => s.mvccFile === file);
+      return this.open(this.nameOn(session?.storage ?? this.defaultStorage, file.store.path), { internal: true, timeoutMs: 60_000, branch });
+    },
+    installer: this.sqlite3.wasm as unknown as FunctionInstaller,
+    };
+  }
+
   /** The storage file behind a connection's main database, through SQLITE_FCNTL_FILE_POINTER. */
   private mainFileOf(db: Ptr, vfs: RegisteredVfs): StorageFile | undefined {
+    return this.fileOf(db, 'main', vfs);
+  }
+
+  /** The storage file behind schema `schema` of a connection. */
+  private fileOf(db: Ptr, schema: string, vfs: RegisteredVfs): StorageFile | undefined {
     const raw = this.raw as RawExports & { sqlite3_file_control(db: Ptr, zDb: Ptr, op: number, pArg: Ptr): number };
-    const zMain = this.mem.allocCString('main');
+    const zMain = this.mem.allocCString(schema);
     const pOut = raw.sqlite3_malloc(8);
     try {
       new Int32Array(this.mem.heap().buffer)[pOut >> 2] = 0;

@@ -14,6 +14,7 @@ import { StorageError } from '../vfs/backend.js';
 import { EngineError, notSupported } from './engine-error.js';
 import type { Opened, OpenRequest, Reply, SessionMethod, ShippedCallback, WorkerEvent } from './protocol.js';
 import type { BackupOptions, ExecOptions, Session, VectorIndexAction } from './session.js';
+import type { HistoryAction } from './time-travel.js';
 import type { SyncCaller } from './sync-bridge.js';
 import type { BindParams } from './values.js';
 
@@ -179,7 +180,15 @@ export class Host {
   async open(database: string, request: OpenRequest, owner: string): Promise<Reply<Opened>> {
     try {
       const engine = await this.engineReady;
-      const options = { uri: request.uri, timeoutMs: request.timeoutMs, cachedStatements: request.cachedStatements, vectorSearch: request.vectorSearch };
+      const options = {
+        uri: request.uri,
+        timeoutMs: request.timeoutMs,
+        cachedStatements: request.cachedStatements,
+        vectorSearch: request.vectorSearch,
+        timeTravel: request.timeTravel,
+        branching: request.branching,
+        branch: request.branch,
+      };
       let session: Session;
       for (let waited = 0; ; waited += HANDLE_RETRY_MS) {
         try {
@@ -308,6 +317,8 @@ export class Host {
       }
       case 'vectorIndex':
         return s.vectorIndex(a[0] as VectorIndexAction, a[1] as unknown[]);
+      case 'history':
+        return s.history(a[0] as HistoryAction, a[1] as unknown[]);
       case 'close':
         this.sessions.delete(id);
         this.events.delete(id);

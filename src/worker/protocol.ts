@@ -21,6 +21,9 @@ export interface OpenRequest {
   readonly timeoutMs: number;
   readonly cachedStatements: number;
   readonly vectorSearch?: boolean;
+  readonly timeTravel?: boolean | { seconds?: number | null; versions?: number | null };
+  readonly branching?: boolean;
+  readonly branch?: string;
 }
 
 export interface Opened {
@@ -70,6 +73,7 @@ export type SessionMethod =
   | 'deserialize'
   | 'backup'
   | 'vectorIndex'
+  | 'history'
   | 'close';
 
 /** What the worker exposes. */

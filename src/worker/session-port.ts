@@ -14,6 +14,7 @@ import type {
 } from './callbacks.js';
 import type { BackupOptions, ExecOptions, ExecResult, FetchResult, SessionState, VectorIndexAction } from './session.js';
 import type { BindParams } from './values.js';
+import type { HistoryAction } from './time-travel.js';
 
 type Maybe<T> = T | Promise<T>;
 
@@ -43,5 +44,7 @@ export interface SessionPort {
   deserialize(data: Uint8Array, name?: string): Maybe<SessionState>;
   backup(target: SessionPort, opts: BackupOptions): Promise<void>;
   vectorIndex(action: VectorIndexAction, args: unknown[]): Promise<unknown>;
+  /** Time travel and branches (see worker/time-travel.ts). */
+  history(action: HistoryAction, args: unknown[]): Promise<unknown>;
   close(): Maybe<void>;
 }

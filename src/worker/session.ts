@@ -29,6 +29,8 @@ import { ChangesetReplayer, conflictError, insertShapeOf, TxnRecorder, type Func
 import { bindParams, COL_CONVERT, COL_PLAIN, COL_TEXT_BYTES, readRow, type BindParams, type Cell, type SqlValue } from './values.js';
 import type { VectorIndexes, VectorIndexOptions } from './vector-index.js';
 import type { WasmMemory } from './wasm-memory.js';
+import { mayHaveAsOf } from './as-of.js';
+import type { HistoryAction, SessionVersions } from './time-travel.js';
 
 export interface ColumnInfo {
   readonly name: string;
@@ -164,8 +166,10 @@ function isBusy(e: unknown): boolean {
 
 export class Session implements SessionPort {
   private db: Ptr;
-  private readonly raw: RawExports;
-  private readonly mem: WasmMemory;
+  /** @internal */
+  readonly raw: RawExports;
+  /** @internal */
+  readonly mem: WasmMemory;
   private readonly cache: StatementCache;
   private readonly cursors = new Map<number, OpenCursor>();
   private nextCursorId = 1;
@@ -174,6 +178,13 @@ export class Session implements SessionPort {
   timeoutMs: number;
   /** The MVCC view of the main database, when it has one. */
   private mvcc: MvccFile | null = null;
+  /** Time travel and branches on this connection (set by the engine when the database supports them). */
+  versionsOf: SessionVersions | null = null;
+
+  /** @internal The MVCC file of the main database, if it has one. */
+  get mvccFile(): MvccFile | null {
+    return this.mvcc;
+  }
   /** The storage the main database lives on ('node', 'opfs', 'idb', 'memory'). */
   storage = 'memory';
   /** The last of this session's commits known durable. */
@@ -212,9 +223,32 @@ export class Session implements SessionPort {
     return this.mvcc !== null && this.mvcc.store.hasCommitted(txnId);
   }
 
-  /** The identity of the database this session's `main` is (shared by the connections to it). */
+  /** The identity of the database this session's `main` is (shared by the connections to it; a branch is one of its own). */
   get databaseKey(): string {
-    return this.mvcc !== null ? `${this.storage}:${this.mvcc.store.path}` : `private:${this.handleId}`;
+    if (this.mvcc === null) return `private:${this.handleId}`;
+    const branch = this.mvcc.branch === 'main' ? '' : `#${this.mvcc.branch}`;
+    return `${this.storage}:${this.mvcc.store.path}${branch}`;
+  }
+
+  /**
+   * Time travel and branch operations (`versions()`, `create_branch()` …);
+   * writes are acknowledged once durable.
+   */
+  async history(action: HistoryAction, args: unknown[]): Promise<unknown> {
+    this.checkOpen();
+    const v = this.versionsOf;
+    if (v === null) {
+      throw new EngineError({ kind: 'NotSupportedError', message: 'time travel and branches need a database on durable or memory:// storage (not :memory:)' });
+    }
+    if (action === 'restore') {
+      const version = await this.retryBusy(() => v.restore(args[0]));
+      const store = this.mvcc?.store;
+      if (store !== undefined) await store.whenDurable(version).catch((e: unknown) => {
+        throw durabilityError(e);
+      });
+      return version;
+    }
+    return v.run(action, args);
   }
 
   /** The handle this session was opened with (kept after close, for identity). */
@@ -635,6 +669,7 @@ export class Session implements SessionPort {
     this.checkOpen();
     const turn = this.host.maybeYield();
     if (turn) await turn;
+    if (this.versionsOf !== null && mayHaveAsOf(sql)) sql = this.versionsOf.rewrite(sql);
     if (this.group !== null) {
       if (this.groupable(sql, opts)) return this.executeGrouped(sql, params);
       this.noteLocalSql(sql);
@@ -757,6 +792,7 @@ export class Session implements SessionPort {
   /** Runs one DML statement once per parameter set (the `sqlite3` module's executemany). */
   async executemany(sql: string, seq: Iterable<BindParams>, opts: ExecOptions = {}): Promise<ExecResult> {
     this.checkOpen();
+    if (this.versionsOf !== null && mayHaveAsOf(sql)) sql = this.versionsOf.rewrite(sql);
     const st = this.cache.acquire(sql);
     if (st === null) return this.emptyResult();
     try {
@@ -805,6 +841,7 @@ export class Session implements SessionPort {
   /** Runs every statement of a script, in order, outside the statement cache. */
   async executescript(script: string): Promise<SessionState> {
     this.checkOpen();
+    if (this.versionsOf !== null && mayHaveAsOf(script)) script = this.versionsOf.rewrite(script);
     this.noteLocalSql(script);
     const raw = this.raw;
     const zScript = this.mem.allocCString(script);

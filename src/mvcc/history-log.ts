@@ -1,0 +1,269 @@
+/**
+ * The history file (`<db>-hhist` or `<db>-hhist1`): page images of versions
+ * that the database file and the commit log no longer hold, kept for time
+ * travel and for branches based on old versions.
+ *
+ * Layout (integers little-endian):
+ *
+ *     header (48 bytes)  magic "HDBHIST1" | page size u32 | salt u32 | generation u32 |
+ *                        base db size in pages u32 | base version u64 | base time f64 |
+ *                        checksum (2 × u32) of bytes 0..39
+ *     per block:         frame × n, then one block record
+ *       frame            pgno u32 (≥ 1) | salt u32 | version lo u32 | 0 u32 | page bytes
+ *       block record     0 u32 | salt u32 | kind u32 | frame count u32 | version u64 |
+ *                        time f64 | db size in pages u32 | 0 u32 | transaction id (16 bytes) |
+ *                        checksum (2 × u32)
+ *
+ * A block is either a version (kind 1: the pages a commit wrote, moved here
+ * from the commit log at a checkpoint) or base images (kind 2: pages as they
+ * were at the base version, saved from the database file before a checkpoint
+ * first overwrites them). Checksums chain from block to block, starting from
+ * the header's, so recovery keeps every whole block and drops a torn tail.
+ *
+ * Retention rewrites the file under the other name with the next generation
+ * (see History.compact); a file whose header is not valid is an unfinished
+ * rewrite and is ignored.
+ */
+import { StorageError, type StorageBackend, type StorageFile } from '../vfs/backend.js';
+import { addChecksum, newChecksum, type Checksum } from './checksum.js';
+import { getU64, randomU32, setU64, txnIdBytes, txnIdString } from './commit-log.js';
+
+const MAGIC = 'HDBHIST1';
+const HEADER_SIZE = 48;
+const FRAME_HEADER = 16;
+const RECORD_SIZE = 64;
+
+export const enum BlockKind {
+  Version = 1,
+  Base = 2,
+}
+
+export interface HistoryBlock {
+  readonly kind: BlockKind;
+  readonly version: number;
+  readonly time: number;
+  readonly dbPages: number;
+  readonly txnId: string;
+  readonly frames: ReadonlyArray<{ readonly pgno: number; readonly offset: number }>;
+}
+
+export interface HistoryHeader {
+  readonly pageSize: number;
+  readonly generation: number;
+  readonly baseVersion: number;
+  readonly baseTime: number;
+  readonly baseDbPages: number;
+}
+
+const NO_TXN = '0'.repeat(32);
+
+export class HistoryLog {
+  private end: number;
+  private sum: Checksum;
+
+  private constructor(
+    private readonly file: StorageFile,
+    readonly path: string,
+    readonly header: HistoryHeader,
+    private readonly salt: number,
+    end: number,
+    sum: Checksum,
+  ) {
+    this.end = end;
+    this.sum = sum;
+  }
+
+  get size(): number {
+    return this.end;
+  }
+
+  get pageSize(): number {
+    return this.header.pageSize;
+  }
+
+  private static encodeHeader(h: HistoryHeader, salt: number): { bytes: Uint8Array; sum: Checksum } {
+    const bytes = new Uint8Array(HEADER_SIZE);
+    const v = new DataView(bytes.buffer);
+    for (let i = 0; i < 8; i++) bytes[i] = MAGIC.charCodeAt(i);
+    v.setUint32(8, h.pageSize, true);
+    v.setUint32(12, salt, true);
+    v.setUint32(16, h.generation, true);
+    v.setUint32(20, h.baseDbPages, true);
+    setU64(v, 24, h.baseVersion);
+    v.setFloat64(32, h.baseTime, true);
+    const sum = newChecksum(0x4849, 0x5354);
+    addChecksum(sum, bytes.subarray(0, 40));
+    v.setUint32(40, sum.s0, true);
+    v.setUint32(44, sum.s1, true);
+    return { bytes, sum };
+  }
+
+  /**
+   * Creates a history file at `path` (replacing any). With `sealLater`, the
+   * header is left invalid until `seal()`: a crash before then leaves a file
+   * that recovery ignores (a rewrite in progress).
+   */
+  static create(backend: StorageBackend, path: string, header: HistoryHeader, sealLater = false): HistoryLog {
+    const file = backend.open(path, { create: true, readonly: false, deleteOnClose: false, kind: 'other' });
+    file.truncate(0);
+    const salt = randomU32();
+    const { bytes, sum } = HistoryLog.encodeHeader(header, salt);
+    file.write(sealLater ? new Uint8Array(HEADER_SIZE) : bytes, 0);
+    if (!sealLater) file.flush();
+    return new HistoryLog(file, path, header, salt, HEADER_SIZE, sum);
+  }
+
+  /** Makes a file created with `sealLater` valid: everything appended so far is flushed first. */
+  seal(): void {
+    this.file.flush();
+    this.file.write(HistoryLog.encodeHeader(this.header, this.salt).bytes, 0);
+    this.file.flush();
+  }
+
+  /** Reads a history file's header; null when it is missing or not valid (an unfinished rewrite). */
+  static readHeader(backend: StorageBackend, path: string): HistoryHeader | null {
+    if (!backend.exists(path)) return null;
+    const file = backend.open(path, { create: false, readonly: true, deleteOnClose: false, kind: 'other' });
+    try {
+      return HistoryLog.parseHeader(file)?.header ?? null;
+    } finally {
+      file.close();
+    }
+  }
+
+  private static parseHeader(file: StorageFile): { header: HistoryHeader; salt: number; sum: Checksum } | null {
+    const h = new Uint8Array(HEADER_SIZE);
+    if (file.size() < HEADER_SIZE || file.read(h, 0) < HEADER_SIZE) return null;
+    for (let i = 0; i < 8; i++) if (h[i] !== MAGIC.charCodeAt(i)) return null;
+    const v = new DataView(h.buffer);
+    const sum = newChecksum(0x4849, 0x5354);
+    addChecksum(sum, h.subarray(0, 40));
+    if (v.getUint32(40, true) !== sum.s0 || v.getUint32(44, true) !== sum.s1) return null;
+    const pageSize = v.getUint32(8, true);
+    if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return null;
+    return {
+      header: {
+        pageSize,
+        generation: v.getUint32(16, true),
+        baseDbPages: v.getUint32(20, true),
+        baseVersion: getU64(v, 24),
+        baseTime: v.getFloat64(32, true),
+      },
+      salt: v.getUint32(12, true),
+      sum,
+    };
+  }
+
+  /**
+   * Opens a history file and reads its whole blocks, dropping a torn tail.
+   * Null when the file is missing or its header is not valid.
+   */
+  static recover(backend: StorageBackend, path: string): { log: HistoryLog; blocks: HistoryBlock[] } | null {
+    if (!backend.exists(path)) return null;
+    const file = backend.open(path, { create: false, readonly: false, deleteOnClose: false, kind: 'other' });
+    const parsed = HistoryLog.parseHeader(file);
+    if (parsed === null) {
+      file.close();
+      return null;
+    }
+    const { header, salt } = parsed;
+    const ps = header.pageSize;
+    const total = file.size();
+    const blocks: HistoryBlock[] = [];
+    let sum = { ...parsed.sum };
+    let good = { ...sum };
+    let offset = HEADER_SIZE;
+    let committedEnd = offset;
+    let pending: Array<{ pgno: number; offset: number }> = [];
+    const frame = new Uint8Array(FRAME_HEADER + ps);
+    const fv = new DataView(frame.buffer);
+    const record = new Uint8Array(RECORD_SIZE);
+    const rv = new DataView(record.buffer);
+    for (;;) {
+      if (offset + FRAME_HEADER > total) break;
+      if (file.read(frame.subarray(0, FRAME_HEADER), offset) < FRAME_HEADER) break;
+      if (fv.getUint32(4, true) !== salt) break;
+      const pgno = fv.getUint32(0, true);
+      if (pgno !== 0) {
+        if (offset + frame.length > total || file.read(frame, offset) < frame.length) break;
+        addChecksum(sum, frame);
+        pending.push({ pgno, offset: offset + FRAME_HEADER });
+        offset += frame.length;
+        continue;
+      }
+      if (offset + RECORD_SIZE > total || file.read(record, offset) < RECORD_SIZE) break;
+      addChecksum(sum, record.subarray(0, 56));
+      if (rv.getUint32(56, true) !== sum.s0 || rv.getUint32(60, true) !== sum.s1) break;
+      const kind = rv.getUint32(8, true) as BlockKind;
+      if (rv.getUint32(12, true) !== pending.length || (kind !== BlockKind.Version && kind !== BlockKind.Base)) break;
+      blocks.push({
+        kind,
+        version: getU64(rv, 16),
+        time: rv.getFloat64(24, true),
+        dbPages: rv.getUint32(32, true),
+        txnId: txnIdString(record.subarray(40, 56)),
+        frames: pending,
+      });
+      offset += RECORD_SIZE;
+      committedEnd = offset;
+      good = { ...sum };
+      pending = [];
+    }
+    if (committedEnd < total) {
+      file.truncate(committedEnd);
+      file.flush();
+    }
+    return { log: new HistoryLog(file, path, header, salt, committedEnd, good), blocks };
+  }
+
+  /**
+   * Appends a block: `pages` in page order, each tagged `version`. Not durable
+   * until `flush()`. Returns the block with the offsets of its images.
+   */
+  append(kind: BlockKind, version: number, pages: ReadonlyMap<number, Uint8Array>, dbPages: number, time: number, txnId = NO_TXN): HistoryBlock {
+    const ps = this.pageSize;
+    const frameSize = FRAME_HEADER + ps;
+    const buf = new Uint8Array(pages.size * frameSize + RECORD_SIZE);
+    const view = new DataView(buf.buffer);
+    const sum = { ...this.sum };
+    const frames: Array<{ pgno: number; offset: number }> = [];
+    let at = 0;
+    for (const pgno of [...pages.keys()].sort((a, b) => a - b)) {
+      const data = pages.get(pgno) as Uint8Array;
+      if (data.length !== ps) throw new StorageError('io', `history: page ${pgno} has ${data.length} bytes, expected ${ps}`);
+      view.setUint32(at, pgno, true);
+      view.setUint32(at + 4, this.salt, true);
+      view.setUint32(at + 8, version % 0x100000000, true);
+      buf.set(data, at + FRAME_HEADER);
+      addChecksum(sum, buf.subarray(at, at + frameSize));
+      frames.push({ pgno, offset: this.end + at + FRAME_HEADER });
+      at += frameSize;
+    }
+    view.setUint32(at + 4, this.salt, true);
+    view.setUint32(at + 8, kind, true);
+    view.setUint32(at + 12, frames.length, true);
+    setU64(view, at + 16, version);
+    view.setFloat64(at + 24, time, true);
+    view.setUint32(at + 32, dbPages, true);
+    buf.set(txnIdBytes(txnId), at + 40);
+    addChecksum(sum, buf.subarray(at, at + 56));
+    view.setUint32(at + 56, sum.s0, true);
+    view.setUint32(at + 60, sum.s1, true);
+    this.file.write(buf, this.end);
+    this.end += buf.length;
+    this.sum = sum;
+    return { kind, version, time, dbPages, txnId, frames };
+  }
+
+  readPage(offset: number, into: Uint8Array): void {
+    if (this.file.read(into, offset) < into.length) throw new StorageError('io', `${this.path} is shorter than expected at offset ${offset}`);
+  }
+
+  flush(): void {
+    this.file.flush();
+  }
+
+  close(): void {
+    this.file.close();
+  }
+}
