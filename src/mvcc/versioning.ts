@@ -36,6 +36,8 @@ export interface BranchRecord {
   readonly base: number;
   /** Creation time, ms since the epoch. */
   readonly created: number;
+  /** Per target branch, this branch's version last merged into it (the next merge starts there). */
+  readonly merged?: Readonly<Record<string, number>>;
 }
 
 interface MetaDoc {
@@ -283,10 +285,19 @@ export class Versioning {
     const children = this.current().branches.filter((c) => c.parent === name).map((c) => c.name);
     if (children.length > 0) refuse(`branch '${name}' has branches made from it (${children.join(', ')}): delete them first`);
     const users = this.users(name);
-    if (users > 0) refuse(`branch '${name}' is in use by ${users} connection${users === 1 ? '' : 's'}`);
+    if (users > 0) refuse(`branch '${name}' is open: close the connections using it first`);
     const doc = this.current();
     this.save({ ...doc, branches: doc.branches.filter((c) => c.name !== name) });
     this.backend.delete(this.main.path + Versioning.logSuffix(b.id));
+  }
+
+  /** Records that branch `name` was merged into `into` up to its version `head`. */
+  recordMerge(name: string, into: string, head: number): void {
+    const doc = this.current();
+    this.save({
+      ...doc,
+      branches: doc.branches.map((b) => (b.name === name ? { ...b, merged: { ...b.merged, [into]: head } } : b)),
+    });
   }
 
   /** Bytes of a branch's log (what it wrote), 0 when it has none. */

@@ -16,7 +16,7 @@
 import { EngineError } from './engine-error.js';
 import type { FunctionInstaller } from './txn-rebase.js';
 import type { Ptr, RawExports } from './sqlite-module.js';
-import type { SqlValue } from './values.js';
+import { readValue, type SqlValue } from './values.js';
 import type { WasmMemory } from './wasm-memory.js';
 
 interface DiffExports extends RawExports {
@@ -30,6 +30,8 @@ interface DiffExports extends RawExports {
   sqlite3changeset_next(it: Ptr): number;
   sqlite3changeset_op(it: Ptr, pzTab: Ptr, pnCol: Ptr, pOp: Ptr, pbIndirect: Ptr): number;
   sqlite3changeset_finalize(it: Ptr): number;
+  sqlite3changeset_new(it: Ptr, i: number, ppValue: Ptr): number;
+  sqlite3changeset_conflict(it: Ptr, i: number, ppValue: Ptr): number;
   sqlite3changeset_apply_v2(
     db: Ptr, n: number, p: Ptr, xFilter: Ptr, xConflict: Ptr, pCtx: Ptr, ppRebase: Ptr, pnRebase: Ptr, flags: number,
   ): number;
@@ -78,6 +80,12 @@ export interface MergeReport {
   on_conflict: OnConflict;
   /** The target's version the merge committed (null when there was nothing to merge). */
   version: number | null;
+}
+
+function sameValue(a: SqlValue, b: SqlValue): boolean {
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((x, i) => x === b[i]);
+  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return a == b;
+  return a === b;
 }
 
 function quoteId(name: string): string {
@@ -203,6 +211,28 @@ export class ChangesetTools {
     return [...tables.values()];
   }
 
+  /** Whether the target's conflicting row already holds every value the change sets. */
+  private sameAsTarget(it: Ptr, nCol: number): boolean {
+    const raw = this.raw;
+    const out = raw.sqlite3_malloc(4);
+    try {
+      for (let i = 0; i < nCol; i++) {
+        const heap = (): Int32Array => new Int32Array(this.mem.heap().buffer, out, 1);
+        heap()[0] = 0;
+        if (raw.sqlite3changeset_new(it, i, out) !== SQLITE_OK) return false;
+        const pNew = heap()[0];
+        if (pNew === 0) continue; // an UPDATE leaves this column as it was
+        heap()[0] = 0;
+        if (raw.sqlite3changeset_conflict(it, i, out) !== SQLITE_OK) return false;
+        const pCur = heap()[0];
+        if (pCur === 0 || !sameValue(readValue(raw, this.mem, pNew), readValue(raw, this.mem, pCur))) return false;
+      }
+      return true;
+    } finally {
+      raw.sqlite3_free(out);
+    }
+  }
+
   /**
    * Applies `changes` to `db`'s main schema inside the caller's transaction,
    * settling conflicts by `policy`. Returns the number of conflicts; with
@@ -214,15 +244,23 @@ export class ChangesetTools {
     let skipped = 0;
     let reason: string | null = null;
     const onConflict = (_ctx: number, kind: number, it: number): number => {
-      conflicts++;
       const out = raw.sqlite3_malloc(16);
       let table = '';
+      let op = 0;
+      let nCol = 0;
       try {
         raw.sqlite3changeset_op(it, out, out + 4, out + 8, out + 12);
-        table = this.mem.cstr(new Int32Array(this.mem.heap().buffer, out, 1)[0]) ?? '';
+        const h = new Int32Array(this.mem.heap().buffer, out, 3);
+        table = this.mem.cstr(h[0]) ?? '';
+        nCol = h[1];
+        op = h[2];
       } finally {
         raw.sqlite3_free(out);
       }
+      // Both sides made the same change (or the change was merged before): nothing to settle.
+      if (op === SQLITE_DELETE && kind === CHANGESET_NOTFOUND) return CHANGESET_OMIT;
+      if ((kind === CHANGESET_DATA || kind === CHANGESET_CONFLICT) && op !== SQLITE_DELETE && this.sameAsTarget(it, nCol)) return CHANGESET_OMIT;
+      conflicts++;
       if (policy === 'abort') {
         reason ??=
           kind === CHANGESET_DATA || kind === CHANGESET_CONFLICT

@@ -363,7 +363,11 @@ export class SessionVersions {
    * Attaches branch `b`'s head and its base as read-only views, runs `fn`
    * with their schema names, and detaches them.
    */
-  private withViews<T>(b: BranchRecord, fn: (head: string, base: string, headVersion: number) => T): T {
+  private withViews<T>(
+    b: BranchRecord,
+    fn: (head: string, base: string, headVersion: number) => T,
+    from: { branch: string; version: number } = { branch: b.parent, version: b.base },
+  ): T {
     if (this.inTransaction()) throw opError('diff and merge cannot run inside a transaction: commit or roll back first', 'ProgrammingError');
     const versioning = this.versioning;
     const headStore = versioning.acquire(b.name);
@@ -378,7 +382,7 @@ export class SessionVersions {
         backend.openAs = null;
       }
       try {
-        backend.openAs = { branch: b.parent, version: b.base };
+        backend.openAs = from;
         try {
           this.session.execSimple(`ATTACH ${path} AS heliosdb_base`);
         } finally {
@@ -442,7 +446,10 @@ export class SessionVersions {
     const policy = (options.on_conflict ?? 'abort') as OnConflict;
     if (policy !== 'abort' && policy !== 'ours' && policy !== 'theirs') throw opError("on_conflict must be 'abort', 'ours' or 'theirs'", 'ProgrammingError');
     const query = (sql: string) => this.session.queryRows(sql);
-    const { changes, tables, headSchema } = this.withViews(b, (head, base) => {
+    // Changes since the last merge into the same target (or since the branch was made).
+    const last = b.merged?.[into];
+    const from = last !== undefined ? { branch: b.name, version: last } : { branch: b.parent, version: b.base };
+    const { changes, tables, headSchema, headVersion } = this.withViews(b, (head, base, hv) => {
       const hs = schemaOf(query, head);
       const bs = schemaOf(query, base);
       const branchSide = schemaDifferences(bs, hs, `'${b.name}'`);
@@ -452,8 +459,8 @@ export class SessionVersions {
       const tools = this.tools();
       const names = this.tablesOf(hs);
       const cs = tools.diff(this.db, head, base, names);
-      return { changes: cs, tables: tools.count(cs), headSchema: hs };
-    });
+      return { changes: cs, tables: tools.count(cs), headSchema: hs, headVersion: hv };
+    }, from);
     const merged = tables.reduce((n, t) => n + t.added + t.changed + t.removed, 0);
     const target = this.host.openBranch(this.file, into);
     try {
@@ -474,6 +481,7 @@ export class SessionVersions {
       }
       await target.commit();
       if (changes.length > 0) version = target.mvccFile?.store.latest ?? null;
+      storageCall(() => this.versioning.recordMerge(b.name, into, headVersion));
       return { branch: b.name, into, tables, merged: merged - skipped, conflicts, on_conflict: policy, version };
     } finally {
       target.close();
