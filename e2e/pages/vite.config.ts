@@ -20,6 +20,7 @@ export default defineConfig({
         tabs: `${root}tabs.html`,
         quota: `${root}quota.html`,
         vectors: `${root}vectors.html`,
+        versions: `${root}versions.html`,
       },
     },
   },
