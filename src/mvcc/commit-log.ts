@@ -173,12 +173,12 @@ export class CommitLog {
   }
 
   /** Creates a new, empty log (replacing any file at `path`). */
-  static create(backend: StorageBackend, path: string, pageSize: number, baseVersion: number, fp: Fingerprint): CommitLog {
+  static create(backend: StorageBackend, path: string, pageSize: number, baseVersion: number, fp: Fingerprint, sync = true): CommitLog {
     const file = backend.open(path, { create: true, readonly: false, deleteOnClose: false, kind: 'other' });
     file.truncate(0);
     const salt = randomU32();
     CommitLog.writeHeader(file, pageSize, salt, baseVersion, fp);
-    file.flush();
+    if (sync) file.flush();
     return new CommitLog(file, pageSize, salt, baseVersion, LOG_HEADER_SIZE, fp);
   }
 

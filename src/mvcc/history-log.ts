@@ -9,10 +9,18 @@
  *                        base db size in pages u32 | base version u64 | base time f64 |
  *                        checksum (2 × u32) of bytes 0..39
  *     per block:         frame × n, then one block record
- *       frame            pgno u32 (≥ 1) | salt u32 | version lo u32 | 0 u32 | page bytes
+ *       frame            pgno u32 (≥ 1) | salt u32 | version lo u32 | payload length u32 | payload
+ *                        (length 0: the page's bytes; else a delta, padded to 8 bytes)
  *       block record     0 u32 | salt u32 | kind u32 | frame count u32 | version u64 |
  *                        time f64 | db size in pages u32 | 0 u32 | transaction id (16 bytes) |
  *                        checksum (2 × u32)
+ *
+ * A delta stores a page as the few byte runs in which it differs from the
+ * page's last full image in this file: ref offset u64 | run count u32 |
+ * per run: start u32 | length u32 | bytes, padded to 4. Most commits change a
+ * few bytes of a page (a row, page 1's change counter), so a history of small
+ * commits takes a fraction of their page images. A page is stored whole when
+ * its delta would exceed a quarter page, and that image is the next reference.
  *
  * A block is either a version (kind 1: the pages a commit wrote, moved here
  * from the commit log at a checkpoint) or base images (kind 2: pages as they
@@ -38,13 +46,80 @@ export const enum BlockKind {
   Base = 2,
 }
 
+/** Where a page image is: `length` 0 for a whole page at `offset`, else a delta of that many bytes. */
+export interface FrameRef {
+  readonly pgno: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
 export interface HistoryBlock {
   readonly kind: BlockKind;
   readonly version: number;
   readonly time: number;
   readonly dbPages: number;
   readonly txnId: string;
-  readonly frames: ReadonlyArray<{ readonly pgno: number; readonly offset: number }>;
+  readonly frames: readonly FrameRef[];
+}
+
+/** Byte runs in which `page` differs from `ref`, encoded as a delta payload; null when too large to pay off. */
+function encodeDelta(page: Uint8Array, ref: Uint8Array, refOffset: number, limit: number): Uint8Array | null {
+  const runs: Array<[number, number]> = [];
+  let size = 12;
+  const n = page.length;
+  let i = 0;
+  while (i < n) {
+    if (page[i] === ref[i]) {
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    // A gap of fewer than 12 equal bytes costs less inside the run than as a new run's 8-byte header.
+    for (let equal = 0; end < n; end++) {
+      if (page[end] === ref[end]) {
+        if (++equal >= 12) {
+          end -= equal - 1;
+          break;
+        }
+      } else equal = 0;
+    }
+    if (end > n) end = n;
+    while (end > i && page[end - 1] === ref[end - 1]) end--;
+    runs.push([i, end - i]);
+    size += 8 + ((end - i + 3) & ~3);
+    if (size > limit) return null;
+    i = end;
+  }
+  const out = new Uint8Array((size + 7) & ~7);
+  const v = new DataView(out.buffer);
+  setU64(v, 0, refOffset);
+  v.setUint32(8, runs.length, true);
+  let at = 12;
+  for (const [start, len] of runs) {
+    v.setUint32(at, start, true);
+    v.setUint32(at + 4, len, true);
+    out.set(page.subarray(start, start + len), at + 8);
+    at += 8 + ((len + 3) & ~3);
+  }
+  return out;
+}
+
+/** The reference offset of a delta payload. */
+export function deltaRef(payload: Uint8Array): number {
+  return getU64(new DataView(payload.buffer, payload.byteOffset, payload.length), 0);
+}
+
+/** Applies a delta payload onto `into`, which holds its reference image. */
+export function applyDelta(payload: Uint8Array, into: Uint8Array): void {
+  const v = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  const runs = v.getUint32(8, true);
+  let at = 12;
+  for (let r = 0; r < runs; r++) {
+    const start = v.getUint32(at, true);
+    const len = v.getUint32(at + 4, true);
+    into.set(payload.subarray(at + 8, at + 8 + len), start);
+    at += 8 + ((len + 3) & ~3);
+  }
 }
 
 export interface HistoryHeader {
@@ -60,6 +135,9 @@ const NO_TXN = '0'.repeat(32);
 export class HistoryLog {
   private end: number;
   private sum: Checksum;
+  /** Per page, the offset of its last whole image here: what the next delta refers to. */
+  private readonly lastFull = new Map<number, number>();
+  private refScratch: Uint8Array | null = null;
 
   private constructor(
     private readonly file: StorageFile,
@@ -174,21 +252,33 @@ export class HistoryLog {
     let good = { ...sum };
     let offset = HEADER_SIZE;
     let committedEnd = offset;
-    let pending: Array<{ pgno: number; offset: number }> = [];
-    const frame = new Uint8Array(FRAME_HEADER + ps);
-    const fv = new DataView(frame.buffer);
+    let pending: FrameRef[] = [];
+    let frame = new Uint8Array(FRAME_HEADER + ps);
     const record = new Uint8Array(RECORD_SIZE);
     const rv = new DataView(record.buffer);
+    const fulls = new Map<number, number>();
+    let pendingFulls: Array<[number, number]> = [];
     for (;;) {
       if (offset + FRAME_HEADER > total) break;
       if (file.read(frame.subarray(0, FRAME_HEADER), offset) < FRAME_HEADER) break;
+      const fv = new DataView(frame.buffer);
       if (fv.getUint32(4, true) !== salt) break;
       const pgno = fv.getUint32(0, true);
       if (pgno !== 0) {
-        if (offset + frame.length > total || file.read(frame, offset) < frame.length) break;
-        addChecksum(sum, frame);
-        pending.push({ pgno, offset: offset + FRAME_HEADER });
-        offset += frame.length;
+        const length = fv.getUint32(12, true);
+        if (length > ps || length % 8 !== 0) break;
+        const size = FRAME_HEADER + (length === 0 ? ps : length);
+        if (frame.length < size) {
+          const grown = new Uint8Array(size);
+          grown.set(frame.subarray(0, FRAME_HEADER));
+          frame = grown;
+        }
+        const whole = frame.subarray(0, size);
+        if (offset + size > total || file.read(whole, offset) < size) break;
+        addChecksum(sum, whole);
+        pending.push({ pgno, offset: offset + FRAME_HEADER, length });
+        if (length === 0) pendingFulls.push([pgno, offset + FRAME_HEADER]);
+        offset += size;
         continue;
       }
       if (offset + RECORD_SIZE > total || file.read(record, offset) < RECORD_SIZE) break;
@@ -208,12 +298,16 @@ export class HistoryLog {
       committedEnd = offset;
       good = { ...sum };
       pending = [];
+      for (const [p, o] of pendingFulls) fulls.set(p, o);
+      pendingFulls = [];
     }
     if (committedEnd < total) {
       file.truncate(committedEnd);
       file.flush();
     }
-    return { log: new HistoryLog(file, path, header, salt, committedEnd, good), blocks };
+    const log = new HistoryLog(file, path, header, salt, committedEnd, good);
+    for (const [p, o] of fulls) log.lastFull.set(p, o);
+    return { log, blocks };
   }
 
   /**
@@ -222,23 +316,38 @@ export class HistoryLog {
    */
   append(kind: BlockKind, version: number, pages: ReadonlyMap<number, Uint8Array>, dbPages: number, time: number, txnId = NO_TXN): HistoryBlock {
     const ps = this.pageSize;
-    const frameSize = FRAME_HEADER + ps;
-    const buf = new Uint8Array(pages.size * frameSize + RECORD_SIZE);
-    const view = new DataView(buf.buffer);
-    const sum = { ...this.sum };
-    const frames: Array<{ pgno: number; offset: number }> = [];
-    let at = 0;
-    for (const pgno of [...pages.keys()].sort((a, b) => a - b)) {
+    const order = [...pages.keys()].sort((a, b) => a - b);
+    // Versions store pages as deltas where that pays off; base images are always whole.
+    const payloads = order.map((pgno) => {
       const data = pages.get(pgno) as Uint8Array;
       if (data.length !== ps) throw new StorageError('io', `history: page ${pgno} has ${data.length} bytes, expected ${ps}`);
+      const ref = kind === BlockKind.Version ? this.lastFull.get(pgno) : undefined;
+      if (ref === undefined) return null;
+      this.refScratch ??= new Uint8Array(ps);
+      this.readPage(ref, this.refScratch);
+      return encodeDelta(data, this.refScratch, ref, ps >> 2);
+    });
+    const bytes = payloads.reduce((n, d) => n + FRAME_HEADER + (d === null ? ps : d.length), 0);
+    const buf = new Uint8Array(bytes + RECORD_SIZE);
+    const view = new DataView(buf.buffer);
+    const sum = { ...this.sum };
+    const frames: FrameRef[] = [];
+    const fulls: Array<[number, number]> = [];
+    let at = 0;
+    order.forEach((pgno, k) => {
+      const delta = payloads[k];
+      const size = delta === null ? ps : delta.length;
       view.setUint32(at, pgno, true);
       view.setUint32(at + 4, this.salt, true);
       view.setUint32(at + 8, version % 0x100000000, true);
-      buf.set(data, at + FRAME_HEADER);
-      addChecksum(sum, buf.subarray(at, at + frameSize));
-      frames.push({ pgno, offset: this.end + at + FRAME_HEADER });
-      at += frameSize;
-    }
+      view.setUint32(at + 12, delta === null ? 0 : delta.length, true);
+      buf.set(delta ?? (pages.get(pgno) as Uint8Array), at + FRAME_HEADER);
+      addChecksum(sum, buf.subarray(at, at + FRAME_HEADER + size));
+      const offset = this.end + at + FRAME_HEADER;
+      frames.push({ pgno, offset, length: delta === null ? 0 : delta.length });
+      if (delta === null) fulls.push([pgno, offset]);
+      at += FRAME_HEADER + size;
+    });
     view.setUint32(at + 4, this.salt, true);
     view.setUint32(at + 8, kind, true);
     view.setUint32(at + 12, frames.length, true);
@@ -252,9 +361,23 @@ export class HistoryLog {
     this.file.write(buf, this.end);
     this.end += buf.length;
     this.sum = sum;
+    for (const [p, o] of fulls) this.lastFull.set(p, o);
     return { kind, version, time, dbPages, txnId, frames };
   }
 
+  /** Reads the image of a frame (resolving a delta against its reference) into `into`. */
+  readFrame(f: { readonly offset: number; readonly length: number }, into: Uint8Array): void {
+    if (f.length === 0) {
+      this.readPage(f.offset, into);
+      return;
+    }
+    const payload = new Uint8Array(f.length);
+    this.readPage(f.offset, payload);
+    this.readPage(deltaRef(payload), into);
+    applyDelta(payload, into);
+  }
+
+  /** Reads raw bytes at `offset` (a whole image, or a delta payload). */
   readPage(offset: number, into: Uint8Array): void {
     if (this.file.read(into, offset) < into.length) throw new StorageError('io', `${this.path} is shorter than expected at offset ${offset}`);
   }

@@ -14,12 +14,14 @@
  * under its other name: base images at the cutoff, then every later version.
  */
 import type { StorageBackend } from '../vfs/backend.js';
-import { BlockKind, HistoryLog, type HistoryBlock, type HistoryHeader } from './history-log.js';
+import { applyDelta, BlockKind, deltaRef, HistoryLog, type HistoryBlock, type HistoryHeader } from './history-log.js';
 import type { VersionInfo } from './page-store.js';
 
 interface Location {
   readonly version: number;
   readonly offset: number;
+  /** 0: a whole image; else the length of a delta (see history-log.ts). */
+  readonly length: number;
 }
 
 /** What a checkpoint hands to the history before writing the database file. */
@@ -69,7 +71,7 @@ export class History {
         locs = [];
         this.index.set(f.pgno, locs);
       }
-      locs.push({ version: b.version, offset: f.offset });
+      locs.push({ version: b.version, offset: f.offset, length: f.length });
     }
     if (b.kind === BlockKind.Version) this.list.push({ version: b.version, time: b.time, txnId: b.txnId, dbPages: b.dbPages });
   }
@@ -153,16 +155,27 @@ export class History {
     if (locs === undefined) return false;
     for (let i = locs.length - 1; i >= 0; i--) {
       if (locs[i].version > version) continue;
-      const offset = locs[i].offset;
-      const hit = this.cache.get(offset);
-      if (hit !== undefined) into.set(hit);
-      else {
-        this.log.readPage(offset, into);
-        this.remember(offset, into.slice());
-      }
+      this.image(locs[i], into);
       return true;
     }
     return false;
+  }
+
+  /** The image stored at `at` (a delta resolved against its reference), through the cache. */
+  private image(at: { readonly offset: number; readonly length: number }, into: Uint8Array): void {
+    const hit = this.cache.get(at.offset);
+    if (hit !== undefined) {
+      into.set(hit);
+      return;
+    }
+    if (at.length === 0) this.log.readPage(at.offset, into);
+    else {
+      const payload = new Uint8Array(at.length);
+      this.log.readPage(at.offset, payload);
+      this.image({ offset: deltaRef(payload), length: 0 }, into);
+      applyDelta(payload, into);
+    }
+    this.remember(at.offset, into.slice());
   }
 
   private remember(offset: number, page: Uint8Array): void {
@@ -236,21 +249,21 @@ export class History {
         if (this.readPage(pgno, to, page)) base.set(pgno, page);
       }
       if (base.size > 0) next.append(BlockKind.Base, to, base, header.baseDbPages, header.baseTime);
-      const byVersion = new Map<number, Map<number, number>>();
+      const byVersion = new Map<number, Map<number, Location>>();
       for (const [pgno, locs] of this.index) {
         for (const l of locs) {
           if (l.version <= to) continue;
           let m = byVersion.get(l.version);
           if (m === undefined) byVersion.set(l.version, (m = new Map()));
-          m.set(pgno, l.offset);
+          m.set(pgno, l);
         }
       }
       for (const v of this.list) {
         if (v.version <= to) continue;
         const pages = new Map<number, Uint8Array>();
-        for (const [pgno, offset] of byVersion.get(v.version) ?? []) {
+        for (const [pgno, at] of byVersion.get(v.version) ?? []) {
           const page = new Uint8Array(ps);
-          this.log.readPage(offset, page);
+          this.image(at, page);
           pages.set(pgno, page);
         }
         next.append(BlockKind.Version, v.version, pages, v.dbPages, v.time, v.txnId);

@@ -14,7 +14,7 @@ import { newTxnId } from '../mvcc/commit-log.js';
 import type { MvccFile } from '../mvcc/mvcc-backend.js';
 import type { PageStore } from '../mvcc/page-store.js';
 import { StorageError } from '../vfs/backend.js';
-import { AsOfError, findAsOf, parseTimestamp, rewriteAsOf, type AsOfTarget } from './as-of.js';
+import { AsOfError, findAsOf, parseTimestamp, rewriteAsOf, type AsOfRef, type AsOfTarget } from './as-of.js';
 import { ChangesetTools, describeSchemaDifferences, schemaDifferences, schemaOf, type MergeReport, type OnConflict, type TableDiff } from './branch-merge.js';
 import { EngineError } from './engine-error.js';
 import type { FunctionInstaller } from './txn-rebase.js';
@@ -135,6 +135,8 @@ export class SessionVersions {
 
   /** The version `target` names on `store`: checked against what is kept. */
   resolve(target: AsOfTarget, store: PageStore = this.file.store): number {
+    // The common case without building the version list: a version number in range.
+    if (target.kind === 'version' && target.version >= store.oldestVersion && target.version <= store.latest) return target.version;
     const list = store.versionList();
     const oldest = list[0];
     const latest = list[list.length - 1];
@@ -162,13 +164,20 @@ export class SessionVersions {
   // ---- AS OF ---------------------------------------------------------------
 
   /** Rewrites the AS OF clauses of `sql` to pinned views; throws a clear error when they cannot be served. */
+  /** Parsed AS OF clauses of recent statements (parsing is most of the rewrite's cost). */
+  private readonly parsed = new Map<string, AsOfRef[]>();
+
   rewrite(sql: string): string {
-    let refs;
-    try {
-      refs = findAsOf(sql);
-    } catch (e) {
-      if (e instanceof AsOfError) throw opError(e.message, 'ProgrammingError');
-      throw e;
+    let refs = this.parsed.get(sql);
+    if (refs === undefined) {
+      try {
+        refs = findAsOf(sql);
+      } catch (e) {
+        if (e instanceof AsOfError) throw opError(e.message, 'ProgrammingError');
+        throw e;
+      }
+      if (this.parsed.size >= 64) this.parsed.delete(this.parsed.keys().next().value as string);
+      this.parsed.set(sql, refs);
     }
     if (refs.length === 0) return sql;
     this.needTimeTravel();
