@@ -169,6 +169,22 @@ describe('branches', () => {
     await c.close();
   });
 
+  test('many connections write one branch at once (group commit per branch); memory:// storage has branches too', async () => {
+    for (const path of [fresh(), `memory://branches-${n}.db`]) {
+      const main = await seeded(path);
+      await main.create_branch('busy');
+      const writers = await Promise.all([0, 1, 2].map(() => sqlite3.connect(path, { ...BR, branch: 'busy' })));
+      await Promise.all(writers.map((w, i) => Promise.all(Array.from({ length: 50 }, (_, j) => w.execute('INSERT INTO item VALUES (?, ?, 0)', [100 + i * 50 + j, `w${i}`])))));
+      assert.deepEqual(await rows(writers[0], 'SELECT count(*) FROM item'), [[153]]);
+      assert.deepEqual(await rows(main, 'SELECT count(*) FROM item'), [[3]]);
+      for (const w of writers) await w.close();
+      const r = await main.merge_branch('busy');
+      assert.equal(r.merged, 150);
+      assert.deepEqual(await rows(main, 'SELECT count(*) FROM item'), [[153]]);
+      await main.close();
+    }
+  });
+
   test('diff_branch counts rows added, changed and removed per table and lists schema changes', async () => {
     const path = fresh();
     const c = await seeded(path);
