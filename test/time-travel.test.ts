@@ -97,6 +97,8 @@ describe('AS OF', () => {
     await rejects(c.execute(`SELECT * FROM t AS OF TIMESTAMP '2001-01-01 00:00:00'`), sqlite3.OperationalError, /before the retention window/);
     await rejects(c.execute(`SELECT * FROM t AS OF TIMESTAMP 'yesterday'`), sqlite3.ProgrammingError, /invalid timestamp/);
     await rejects(c.execute('SELECT * FROM t AS OF VERSION 999'), sqlite3.OperationalError, /does not exist yet/);
+    // A table that did not exist yet is named with the version, not the internal schema.
+    await rejects(c.execute('SELECT * FROM t AS OF VERSION 0'), sqlite3.OperationalError, /^no such table: t \(as of version 0\)$/);
     await c.close();
   });
 

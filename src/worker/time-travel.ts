@@ -237,6 +237,14 @@ export class SessionVersions {
     return slot;
   }
 
+  /** Rewrites `heliosdb_asof_<k>.t` in an error message as `t (as of version V)`. */
+  explain(message: string): string {
+    return message.replace(/"?(heliosdb_asof_\d+)"?\.("?)([^\s"]+)\2/g, (all, slot: string, _q: string, name: string) => {
+      const pinned = this.slots.find((x) => x.name === slot)?.file.pinned;
+      return pinned === null || pinned === undefined ? all : `${name} (as of version ${pinned})`;
+    });
+  }
+
   private detachSlots(): void {
     for (const s of this.slots) this.session.execSimple(`DETACH ${s.name}`);
     this.slots = [];
