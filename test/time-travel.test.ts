@@ -136,6 +136,26 @@ describe('AS OF', () => {
   });
 });
 
+describe('snapshots and checkpoints with history', () => {
+  test('a long read transaction keeps its snapshot while checkpoints move its pages into the history', async () => {
+    const path = fresh();
+    const writer = await sqlite3.connect(path, TT);
+    const reader = await sqlite3.connect(path, TT);
+    await writer.execute('CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)');
+    await writer.execute('INSERT INTO t(pad) VALUES (randomblob(3000))');
+    await reader.execute('BEGIN');
+    const before = await rows(reader, 'SELECT id, hex(pad) FROM t');
+    for (let i = 0; i < 60; i++) await writer.execute('UPDATE t SET pad = randomblob(3000)');
+    for (let i = 0; i < 30; i++) await writer.execute('INSERT INTO t(pad) VALUES (randomblob(3000))');
+    assert.ok(existsSync(`${path}-hhist`), 'checkpoints ran while the reader held its snapshot');
+    assert.deepEqual(await rows(reader, 'SELECT id, hex(pad) FROM t'), before);
+    await reader.execute('COMMIT');
+    assert.equal(await scalar(reader, 'SELECT count(*) FROM t'), 31);
+    await reader.close();
+    await writer.close();
+  });
+});
+
 describe('versions, retention and restore', () => {
   test('history survives close and reopen; the database file stays an ordinary SQLite file', async () => {
     const path = fresh();
