@@ -102,13 +102,21 @@ describe('AS OF', () => {
     await c.close();
   });
 
-  test('without enable_time_travel AS OF is refused with the way to turn it on', async () => {
+  test('AS OF is refused with the way to turn it on until the database has time travel on', async () => {
     const path = fresh();
     const c = await sqlite3.connect(path);
     await c.execute('CREATE TABLE t(x)');
     await rejects(c.execute('SELECT * FROM t AS OF VERSION 1'), sqlite3.NotSupportedError, /enable_time_travel/);
     await rejects(c.versions(), sqlite3.NotSupportedError, /enable_time_travel/);
     await c.close();
+    // Once a connection turned it on for the database, it stays on there, for every connection.
+    const on = await sqlite3.connect(path, TT);
+    await on.execute('INSERT INTO t VALUES (1)');
+    await on.close();
+    const plain = await sqlite3.connect(path);
+    const v = (await plain.versions()).at(-1)?.version as number;
+    assert.deepEqual(await rows(plain, `SELECT count(*) FROM t AS OF VERSION ${v}`), [[1]]);
+    await plain.close();
   });
 
   test('past versions stay readable inside transactions and across checkpoints', async () => {

@@ -248,7 +248,7 @@ export class HistoryLog {
     const ps = header.pageSize;
     const total = file.size();
     const blocks: HistoryBlock[] = [];
-    let sum = { ...parsed.sum };
+    const sum = { ...parsed.sum };
     let good = { ...sum };
     let offset = HEADER_SIZE;
     let committedEnd = offset;

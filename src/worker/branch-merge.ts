@@ -191,10 +191,7 @@ export class ChangesetTools {
       const it = new Int32Array(this.mem.heap().buffer, out, 1)[0];
       try {
         while (raw.sqlite3changeset_next(it) === SQLITE_ROW) {
-          raw.sqlite3changeset_op(it, out, out + 4, out + 8, out + 12);
-          const h = new Int32Array(this.mem.heap().buffer, out, 3);
-          const table = this.mem.cstr(h[0]) ?? '';
-          const op = h[2];
+          const { table, op } = this.header(it);
           let t = tables.get(table);
           if (t === undefined) tables.set(table, (t = { table, added: 0, changed: 0, removed: 0 }));
           if (op === SQLITE_INSERT) t.added++;
@@ -209,6 +206,18 @@ export class ChangesetTools {
       raw.sqlite3_free(p);
     }
     return [...tables.values()];
+  }
+
+  /** The table, column count and operation of the change `it` points at. */
+  private header(it: Ptr): { table: string; nCol: number; op: number } {
+    const out = this.raw.sqlite3_malloc(16);
+    try {
+      this.raw.sqlite3changeset_op(it, out, out + 4, out + 8, out + 12);
+      const h = new Int32Array(this.mem.heap().buffer, out, 3);
+      return { table: this.mem.cstr(h[0]) ?? '', nCol: h[1], op: h[2] };
+    } finally {
+      this.raw.sqlite3_free(out);
+    }
   }
 
   /** Whether the target's conflicting row already holds every value the change sets. */
@@ -244,19 +253,7 @@ export class ChangesetTools {
     let skipped = 0;
     let reason: string | null = null;
     const onConflict = (_ctx: number, kind: number, it: number): number => {
-      const out = raw.sqlite3_malloc(16);
-      let table = '';
-      let op = 0;
-      let nCol = 0;
-      try {
-        raw.sqlite3changeset_op(it, out, out + 4, out + 8, out + 12);
-        const h = new Int32Array(this.mem.heap().buffer, out, 3);
-        table = this.mem.cstr(h[0]) ?? '';
-        nCol = h[1];
-        op = h[2];
-      } finally {
-        raw.sqlite3_free(out);
-      }
+      const { table, nCol, op } = this.header(it);
       // Both sides made the same change (or the change was merged before): nothing to settle.
       if (op === SQLITE_DELETE && kind === CHANGESET_NOTFOUND) return CHANGESET_OMIT;
       if ((kind === CHANGESET_DATA || kind === CHANGESET_CONFLICT) && op !== SQLITE_DELETE && this.sameAsTarget(it, nCol)) return CHANGESET_OMIT;

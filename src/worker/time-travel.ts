@@ -102,9 +102,19 @@ export class SessionVersions {
     private readonly session: Session,
     private readonly host: VersionsHost,
     private readonly file: MvccFile,
-    readonly timeTravel: boolean,
-    readonly branching: boolean,
+    /** Whether the connection asked for time travel (it is also on when the database has it on). */
+    private readonly askedTimeTravel: boolean,
+    private readonly askedBranching: boolean,
   ) {}
+
+  /** Time travel is usable on this connection: asked for, or on for the database (then it costs nothing more). */
+  get timeTravel(): boolean {
+    return this.askedTimeTravel || this.file.versioning?.timeTravel != null;
+  }
+
+  get branching(): boolean {
+    return this.askedBranching || this.file.versioning?.branching === true;
+  }
 
   private get db(): Ptr {
     return this.session.handle;
