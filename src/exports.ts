@@ -66,4 +66,4 @@ export const paramstyle = 'qmark';
 /** Threads (workers) may share the module but not connections. */
 export const threadsafety = 1;
 /** This package's version. */
-export const version = '0.1.0';
+export { version } from './version.js';

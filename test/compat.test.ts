@@ -52,7 +52,7 @@ function fileHash(path: string): string {
   return sha256(readFileSync(path));
 }
 
-/** The files beside `path` that belong to it (`<name>-journal`, `-wal`, `-shm`, `-hlog`). */
+/** The files beside `path` that belong to it (`<name>-journal`, `-wal`, `-shm`, `-hlog`, `-hlock`). */
 function sideFiles(path: string): string[] {
   const name = basename(path);
   return readdirSync(dir)
@@ -548,7 +548,7 @@ describe('7. files that are not usable databases', () => {
     await raises(() => c.execute('CREATE TABLE x(y)'), sqlite3.DatabaseError, message);
     await raises(() => c.execute('PRAGMA user_version = 7'), sqlite3.DatabaseError, message);
     assert.equal(fileHash(path), bytes, 'unchanged while open');
-    assert.deepEqual(sideFiles(path), [], 'no -hlog or journal');
+    assert.deepEqual(sideFiles(path), ['-hlock'], 'no -hlog or journal: only the owner lock while open');
     await c.close();
     assert.equal(fileHash(path), bytes, 'unchanged after close');
     assert.deepEqual(sideFiles(path), []);
@@ -605,7 +605,7 @@ describe('8. file: URI with mode=ro', () => {
     await raises(() => c.execute('PRAGMA user_version = 1'), sqlite3.OperationalError, 'attempt to write a readonly database');
     assert.equal(await scalar(c, 'SELECT count(*) FROM t'), 100);
     assert.equal(fileHash(path), bytes);
-    assert.deepEqual(sideFiles(path), []);
+    assert.deepEqual(sideFiles(path), ['-hlock'], 'only the owner lock while open');
     await c.close();
     assert.equal(fileHash(path), bytes);
     assert.deepEqual(sideFiles(path), []);

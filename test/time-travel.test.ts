@@ -7,7 +7,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -180,6 +180,23 @@ describe('versions, retention and restore', () => {
     await c.execute('INSERT INTO t VALUES (99)');
     assert.equal((await c.versions()).at(-1)?.version, (before.at(-1)?.version as number) + 1);
     await c.close();
+  });
+
+  test('import_database replaces the history and branches along with the database', async () => {
+    const path = fresh();
+    const c = await sqlite3.connect(path, { ...TT, enable_branching: true });
+    await c.execute('CREATE TABLE t(x)');
+    for (let i = 0; i < 5; i++) await c.execute('INSERT INTO t VALUES (?)', [i]);
+    await c.create_branch('gone');
+    await c.close();
+    const other = fresh();
+    execFileSync('python3', ['-c', "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('CREATE TABLE u(y)'); c.commit()", other]);
+    await sqlite3.import_database(path, readFileSync(other));
+    assert.equal(existsSync(`${path}-hhist`) || existsSync(`${path}-hmeta`) || existsSync(`${path}-hbr1`), false);
+    const again = await sqlite3.connect(path, TT);
+    assert.equal((await again.versions()).length, 1);
+    assert.deepEqual(await rows(again, "SELECT name FROM sqlite_schema"), [['u']]);
+    await again.close();
   });
 
   test('off: no side files, no extra writes', async () => {

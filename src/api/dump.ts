@@ -478,7 +478,7 @@ function nextDigit(st: DigitState): string {
  * flag: up to 26 significant digits peeled off a `long double`, trailing zeros removed but one
  * digit kept after the point, `Inf`/`NaN` for non-finite values.
  */
-function sqlitePrintfReal(value: number, precision: number, generic: boolean): string {
+export function sqlitePrintfReal(value: number, precision: number, generic: boolean): string {
   if (Number.isNaN(value)) return 'NaN';
   const prefix = value < 0 ? '-' : '';
   if (!Number.isFinite(value)) return `${prefix}Inf`;

@@ -189,10 +189,10 @@ export class MvccBackend implements StorageBackend {
       const prepare = (inner.prepare as NonNullable<StorageBackend['prepare']>).bind(inner);
       p = (pending ?? Promise.resolve())
         .then(() => prepare(path, sides))
-        // The branch logs the catalog lists can only be named once it is readable.
+        // History and branch logs exist only when the catalog does, and are named by it.
         .then(() => {
-          const branches = Versioning.branchFiles(inner, path);
-          return branches.length > 0 ? prepare(path, branches) : undefined;
+          const more = Versioning.sideFilesOf(inner, path);
+          return more.length > 0 ? prepare(path, more) : undefined;
         });
       p.catch(() => this.ready.delete(key));
       this.ready.set(key, p);
@@ -272,6 +272,8 @@ export class MvccFile implements SelfLockingFile {
 
   lock(level: LockLevel): LockOutcome {
     if (level >= SHARED && this.level === NONE) {
+      // A transaction starts: refuse if another program wrote the file (throttled, see foreign-guard.ts).
+      this.store.guard?.check();
       this.snapshot = this.pinned ?? this.store.latest;
       this.store.pin(this.snapshot);
       this.level = SHARED;

@@ -15,6 +15,7 @@ import { StorageError, type StorageBackend, type StorageFile } from '../vfs/back
 import { addChecksum, newChecksum } from './checksum.js';
 import { CommitLog, type CommitRecord } from './commit-log.js';
 import { History } from './history.js';
+import { ForeignGuard } from './foreign-guard.js';
 import { macrotask, nextTurn } from '../runtime/macrotask.js';
 
 interface Location {
@@ -33,6 +34,8 @@ export interface VersionInfo {
 export interface PageStoreOptions {
   /** Checkpoint once the log holds this many bytes (and no old snapshot is pinned). */
   readonly checkpointBytes?: number;
+  /** Watch for other programs writing the database file and refuse to go on (see foreign-guard.ts). */
+  readonly watchForeignWrites?: boolean;
 }
 
 /** A branch's store: its own log over a read-only snapshot of its parent (see openBranch). */
@@ -98,6 +101,8 @@ export class PageStore {
   foreignBytes: number;
   /** Set for a branch: its log is its whole history, never checkpointed nor removed. */
   private readonly branch: BranchSetup | null;
+  /** Notices other programs writing the database file (foreign-guard.ts); null unless asked for. */
+  readonly guard: ForeignGuard | null;
 
   private constructor(
     private readonly backend: StorageBackend,
@@ -128,10 +133,11 @@ export class PageStore {
     this.fileVersion = this.latestVersion;
     this.durableVersion = this.latestVersion;
     if (branch !== null) this.fileTime = branch.baseTime;
+    this.guard = branch === null && options.watchForeignWrites === true ? new ForeignGuard(path, () => this.db) : null;
   }
 
   /** Files the store keeps beside the database, as suffixes of its path. */
-  static readonly SIDE_FILES: readonly string[] = ['-hlog', ...History.SIDE_FILES];
+  static readonly SIDE_FILES: readonly string[] = ['-hlog'];
 
   get logPath(): string {
     return this.branch?.logPath ?? `${this.path}-hlog`;
@@ -157,7 +163,9 @@ export class PageStore {
   static createBranchLog(backend: StorageBackend, base: StorageFile, setup: BranchSetup): void {
     const store = new PageStore(backend, '', base, true, {}, setup);
     if (store._pageSize === 0) return;
-    CommitLog.create(backend, setup.logPath, store._pageSize, setup.baseVersion, store.fingerprintFile()).close();
+    // Not synced: the catalog entry written next is what makes the branch exist; a log lost in a crash
+    // is an empty branch's, and its first commit creates it again.
+    CommitLog.create(backend, setup.logPath, store._pageSize, setup.baseVersion, store.fingerprintFile(), false).close();
   }
 
   /** Opens the store for `path`, recovering committed transactions from its log. */
@@ -185,7 +193,12 @@ export class PageStore {
     const { log, commits } = found;
     if (this._pageSize !== 0 && log.pageSize !== this._pageSize) {
       log.close();
-      throw new StorageError('io', `${this.logPath}: page size ${log.pageSize} does not match the database's ${this._pageSize}`);
+      throw new StorageError(
+        'io',
+        `${this.path} was changed by another program after heliosdb last had it open (its page size is now ` +
+          `${this._pageSize}; its commit log ${this.logPath} has ${log.pageSize}-byte pages). Move ${this.logPath} away ` +
+          `to keep the other program's version, or restore the previous ${this.path} to keep heliosdb's.`,
+      );
     }
     this._pageSize = log.pageSize;
     // The file must still be the one this log generation started from (or hold a
@@ -400,6 +413,7 @@ export class PageStore {
   commit(pages: ReadonlyMap<number, Uint8Array>, dbPages: number, txnId: string): number {
     if (this.closed) throw new StorageError('io', 'the page store is closed');
     if (this._pageSize === 0) throw new StorageError('io', 'commit before the page size is known');
+    if (this.log === null) this.guard?.verify();
     this.log ??= CommitLog.create(this.backend, this.logPath, this._pageSize, this.latestVersion, this.fingerprintFile());
     const version = this.latestVersion + 1;
     const rec = this.log.append(version, pages, dbPages, txnId, Date.now());
@@ -488,6 +502,8 @@ export class PageStore {
       log.flush();
       this.durableVersion = this.latestVersion;
     }
+    // Another program wrote the file: never overwrite it (the log keeps the commits).
+    if (this.guard !== null && !this.guard.mayWrite()) return false;
     const ps = this._pageSize;
     const page = new Uint8Array(ps);
     const dbPages = this.dbPagesAt(this.latestVersion);
@@ -504,6 +520,7 @@ export class PageStore {
     }
     if (this.db.size() > dbPages * ps) this.db.truncate(dbPages * ps);
     this.db.flush();
+    this.guard?.rebase();
     // Only now may the log forget: the file holds everything.
     log.reset(this.latestVersion, this.fingerprintFile());
     this.index.clear();
@@ -633,12 +650,13 @@ export class PageStore {
         this.log = null;
       } else if (this.log !== null) {
         // No connection is left: fold everything into the file, then drop the log.
-        this.checkpoint(true);
+        const folded = this.checkpoint(true);
         for (const w of this.flushWaiters) w.resolve();
         this.flushWaiters = [];
         this.log.close();
         this.log = null;
-        this.backend.delete(this.logPath);
+        // Not folded (another program wrote the file): the log keeps the commits.
+        if (folded) this.backend.delete(this.logPath);
       }
     } finally {
       this.history?.close();

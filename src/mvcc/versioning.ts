@@ -15,6 +15,7 @@
  */
 import { StorageError, type StorageBackend, type StorageFile } from '../vfs/backend.js';
 import { MetaFile } from './meta-file.js';
+import { History } from './history.js';
 import { PageStore } from './page-store.js';
 
 export const MAIN_BRANCH = 'main';
@@ -117,10 +118,16 @@ export class Versioning {
   /** Side files of a database with versioning (its branch logs aside), as suffixes of its path. */
   static readonly SIDE_FILES: readonly string[] = ['-hmeta'];
 
-  /** Suffixes of the branch logs the catalog of the database at `path` lists (read before the database opens). */
-  static branchFiles(backend: StorageBackend, path: string): string[] {
+  /**
+   * Side files of the database at `path` beyond the catalog, as suffixes:
+   * none when it has no catalog (neither feature was ever on), else the
+   * history files and the log of every branch listed. Read before the
+   * database opens, for media that prepare files ahead (OPFS, IndexedDB).
+   */
+  static sideFilesOf(backend: StorageBackend, path: string): string[] {
     const doc = new MetaFile<MetaDoc>(backend, `${path}-hmeta`).read();
-    return (doc?.branches ?? []).map((b) => Versioning.logSuffix(b.id));
+    if (doc === null) return [];
+    return [...History.SIDE_FILES, ...doc.branches.map((b) => Versioning.logSuffix(b.id))];
   }
 
   static logSuffix(id: number): string {

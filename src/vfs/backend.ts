@@ -84,9 +84,17 @@ export interface StorageBackend {
    * per file). Resolves once released (pending writes persisted).
    */
   release?(path: string): Promise<void>;
+  /**
+   * Optional, for media that other processes can open too (files): makes this
+   * engine the owner of the database at `path` until the returned function is
+   * called (calls nest; node: a lock file beside it, see owner-lock.ts).
+   * Throws StorageError('in-use') naming the owner when another process has it.
+   */
+  claim?(path: string): () => void;
 }
 
-export type StorageErrorCode = 'not-found' | 'permission' | 'no-space' | 'is-directory' | 'io';
+/** What went wrong; 'in-use': the database belongs to another process (or engine). */
+export type StorageErrorCode = 'not-found' | 'permission' | 'no-space' | 'is-directory' | 'in-use' | 'io';
 
 /** The one error type backends throw; the VFS maps it to a specific SQLite code. */
 export class StorageError extends Error {

@@ -3,7 +3,7 @@
  * (logical connection) open on it. In Node, Deno and edge runtimes it runs in
  * the caller's process; in browsers it runs inside the dedicated worker.
  */
-import type { StorageBackend, StorageFile } from '../vfs/backend.js';
+import { StorageError, type StorageBackend, type StorageFile } from '../vfs/backend.js';
 import { MvccBackend, MvccFile } from '../mvcc/mvcc-backend.js';
 import type { PageStore } from '../mvcc/page-store.js';
 import { GroupCommitter } from './group-commit.js';
@@ -20,7 +20,8 @@ import { VectorSearchModule } from './vector-vtab.js';
 import { macrotask } from '../runtime/macrotask.js';
 import { SessionVersions, type VersionsHost } from './time-travel.js';
 import type { FunctionInstaller } from './txn-rebase.js';
-import type { Retention } from '../mvcc/versioning.js';
+import { Versioning, type Retention } from '../mvcc/versioning.js';
+import { History } from '../mvcc/history.js';
 
 const SQLITE_OPEN_READWRITE = 0x00000002;
 const SQLITE_OPEN_CREATE = 0x00000004;
@@ -155,7 +156,11 @@ export class Engine implements SessionHost {
   async openAsync(database: string, options: OpenOptions = {}): Promise<Session> {
     const t = this.target(database, !!options.uri);
     const vfs = this.vfses.get(t.kind);
-    if (t.path !== null && vfs !== undefined && vfs.backend instanceof MvccBackend) await vfs.backend.prepare(t.path);
+    if (t.path !== null && vfs !== undefined && vfs.backend instanceof MvccBackend) {
+      await vfs.backend.prepare(t.path);
+      // Turning time travel or branches on: the history files must be ready before a checkpoint writes them.
+      if (options.timeTravel || options.branching) await vfs.backend.prepareSide(t.path, History.SIDE_FILES);
+    }
     if (options.vectorSearch) await this.vectors.ready();
     return this.open(database, options);
   }
@@ -239,16 +244,24 @@ export class Engine implements SessionHost {
     if (image[18] === 2) image[18] = 1;
     if (image[19] === 2) image[19] = 1;
     const inner = mvcc.inner;
-    // A commit log of the previous contents would be replayed onto the new ones.
-    inner.delete(`${t.path}-hlog`);
-    const f = inner.open(t.path, { create: true, readonly: false, deleteOnClose: false, kind: 'main-db' });
+    // Another process's database is neither cleared nor overwritten.
+    const unclaim = this.claim(t);
     try {
-      f.truncate(0);
-      f.write(image, 0);
-      if (f.flushAsync) await f.flushAsync();
-      else f.flush();
+      // A commit log of the previous contents would be replayed onto the new ones; their history and
+      // branches (time travel) describe a database that is gone.
+      inner.delete(`${t.path}-hlog`);
+      for (const suffix of [...Versioning.sideFilesOf(inner, t.path), ...Versioning.SIDE_FILES]) inner.delete(t.path + suffix);
+      const f = inner.open(t.path, { create: true, readonly: false, deleteOnClose: false, kind: 'main-db' });
+      try {
+        f.truncate(0);
+        f.write(image, 0);
+        if (f.flushAsync) await f.flushAsync();
+        else f.flush();
+      } finally {
+        f.close();
+      }
     } finally {
-      f.close();
+      unclaim?.();
     }
   }
 
@@ -343,6 +356,42 @@ export class Engine implements SessionHost {
 
   /** Opens a session on `database` (':memory:', a path, or a `file:` URI). */
   open(database: string, options: OpenOptions = {}): Session {
+    // Held across the open (recovery of native leftovers included); the store then holds its own.
+    const unclaim = this.claim(this.target(database, !!options.uri));
+    try {
+      return this.openClaimed(database, options);
+    } finally {
+      unclaim?.();
+    }
+  }
+
+  /**
+   * Makes this engine the owner of the file database `t` until the returned
+   * function is called, on storage that other processes can open too (node: a
+   * lock file beside it, see vfs/owner-lock.ts). When another process owns it:
+   * OperationalError naming the owner, before anything reads or writes the
+   * database or its commit log.
+   */
+  private claim(t: DatabaseTarget): (() => void) | undefined {
+    if (t.path === null) return undefined;
+    const backend = this.vfses.get(t.kind)?.backend;
+    const inner = backend instanceof MvccBackend ? backend.inner : backend;
+    if (inner?.claim === undefined) return undefined;
+    try {
+      return inner.claim(t.path);
+    } catch (e) {
+      if (e instanceof StorageError && e.code === 'in-use') {
+        throw new EngineError({ kind: 'OperationalError', message: e.message, sqliteCode: RC.BUSY, sqliteName: 'SQLITE_BUSY' }, { cause: e });
+      }
+      const detail = e instanceof Error ? e.message : String(e);
+      throw new EngineError(
+        { kind: 'OperationalError', message: `unable to open database file: ${detail}`, sqliteCode: RC.CANTOPEN, sqliteName: 'SQLITE_CANTOPEN' },
+        { cause: e },
+      );
+    }
+  }
+
+  private openClaimed(database: string, options: OpenOptions): Session {
     const raw = this.raw;
     const target = this.target(database, !!options.uri);
     const memory = target.name === ':memory:';
@@ -353,16 +402,16 @@ export class Engine implements SessionHost {
     const vfs = this.vfses.get(memory ? this.defaultStorage : target.kind);
     const vfsName = vfs?.name ?? null;
     if (!memory && target.kind === 'node') this.prepareFile(target.name, !!options.uri);
+    const mvccBackend = !memory && vfs?.backend instanceof MvccBackend ? vfs.backend : null;
+    if (options.branch !== undefined && options.branch !== 'main' && mvccBackend === null) {
+      throw new EngineError({ kind: 'NotSupportedError', message: 'branches need a database on durable or memory:// storage (not :memory:)' });
+    }
     const zName = this.mem.allocCString(target.name);
     const zVfs = vfsName ? this.mem.allocCString(vfsName) : 0;
     const ppDb = raw.sqlite3_malloc(8);
     let db: Ptr;
-    const mvccBackend = !memory && vfs?.backend instanceof MvccBackend ? vfs.backend : null;
-    if (options.branch !== undefined && options.branch !== 'main') {
-      if (mvccBackend === null) throw new EngineError({ kind: 'NotSupportedError', message: 'branches need a database on durable or memory:// storage (not :memory:)' });
-      mvccBackend.openAs = { branch: options.branch };
-    }
     try {
+      if (mvccBackend !== null && options.branch !== undefined && options.branch !== 'main') mvccBackend.openAs = { branch: options.branch };
       new Int32Array(this.mem.heap().buffer)[ppDb >> 2] = 0;
       const rc = raw.sqlite3_open_v2(zName, ppDb, flags, zVfs);
       if (mvccBackend !== null) mvccBackend.openAs = null;
@@ -380,6 +429,7 @@ export class Engine implements SessionHost {
         });
       }
     } finally {
+      if (mvccBackend !== null) mvccBackend.openAs = null;
       raw.sqlite3_free(ppDb);
       raw.sqlite3_free(zName);
       if (zVfs) raw.sqlite3_free(zVfs);
@@ -545,6 +595,15 @@ export class Engine implements SessionHost {
       raw.sqlite3_free(pOut);
       raw.sqlite3_free(zMain);
     }
+  }
+
+  /** See SessionHost.ownershipError. */
+  ownershipError(): string | undefined {
+    for (const vfs of this.vfses.values()) {
+      const e = vfs.takeLastError();
+      if (e instanceof StorageError && e.code === 'in-use') return e.message;
+    }
+    return undefined;
   }
 
   private lastStorageError(): string | undefined {

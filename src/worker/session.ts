@@ -98,6 +98,8 @@ export interface SessionHost {
   forget(session: Session): void;
   /** The engine's vector indexes. */
   readonly vectors: VectorIndexes;
+  /** Why the last file open failed when another process owns that database (an ATTACH), if so. */
+  ownershipError?(): string | undefined;
 }
 
 export type VectorIndexAction = 'create' | 'drop' | 'save' | 'list';
@@ -355,7 +357,15 @@ export class Session implements SessionPort {
   error(rc: number): EngineError {
     const ext = this.db ? this.raw.sqlite3_extended_errcode(this.db) : rc;
     const code = (ext & 0xff) === (rc & 0xff) ? ext : rc;
-    const message = (this.db ? this.mem.cstr(this.raw.sqlite3_errmsg(this.db)) : null) ?? `SQLite error ${rc}`;
+    let message = (this.db ? this.mem.cstr(this.raw.sqlite3_errmsg(this.db)) : null) ?? `SQLite error ${rc}`;
+    // Another program wrote the file under us (mvcc/foreign-guard.ts): say so, not just "disk I/O error".
+    const foreign = (code & 0xff) === RC.IOERR ? this.mvcc?.store.guard?.error : undefined;
+    if (foreign) message = `${message}: ${foreign.message}`;
+    // An ATTACHed database that another process owns (vfs/owner-lock.ts): name the owner.
+    const owned = (code & 0xff) === RC.CANTOPEN ? this.host.ownershipError?.() : undefined;
+    if (owned) message = `${message}: ${owned}`;
+    // A table read AS OF is one of the connection's past-version schemas: name the version instead.
+    if (this.versionsOf !== null && message.includes('heliosdb_asof_')) message = this.versionsOf.explain(message);
     return new EngineError({
       kind: kindForCode(code),
       message: (code & 0xff) === RC.BUSY ? 'database is locked' : message,
