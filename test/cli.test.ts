@@ -3,7 +3,7 @@
  * built binary (bin/heliosdb.js → dist/cli) against Debian's sqlite3 shell (/usr/bin/sqlite3),
  * given the same database file, arguments and input. Outputs are compared byte for byte, and
  * so are error messages and exit statuses, except where docs/cli.md lists a difference (the
- * caret lines sqlite3 prints under a parse error, and integral REAL values, see the todo test).
+ * caret lines sqlite3 prints under a parse error).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,7 +119,7 @@ function assertSameRun(r: { ours: Run; theirs: Run }, what: string): void {
   assert.equal(r.ours.status, r.theirs.status, `${what}: exit status (stderr: ${r.ours.stderr})`);
 }
 
-/** Values of every kind the output modes must render alike (no integral REAL: see the todo test). */
+/** Values of every kind the output modes must render alike (integral REALs among them). */
 const VALUES_SQL = `
 CREATE TABLE v(id INTEGER PRIMARY KEY, a, b);
 INSERT INTO v(a, b) VALUES
@@ -129,7 +129,8 @@ INSERT INTO v(a, b) VALUES
  (1e300, char(1,2,27) || 'ctl'), (-2.5e-300, '   spaces  '), (3.141592653589793, '<html>&amp;</html>'),
  (0.1 + 0.2, x'00ff41'), (123456789.123, x'414243'), (1e15 + 0.5, x''), (1e999, 'a|b'),
  (-1e999, 'a' || char(127) || 'b'), (-0.0, 'x' || char(10)), (2.0/3.0, 'ends with cr' || char(13)),
- (1e16, char(10) || 'starts nl'), (12345678901234567890.0, 'a\\nb'), (-1e-310, 'l"q'), (42, '{"json": [1, 2]}');
+ (1e16, char(10) || 'starts nl'), (12345678901234567890.0, 'a\\nb'), (-1e-310, 'l"q'), (42, '{"json": [1, 2]}'),
+ (1.0, -7.0), (CAST(4 AS REAL), 2.0 * 3);
 `;
 
 const SCHEMA_SQL = `
@@ -242,14 +243,12 @@ test('EXPLAIN QUERY PLAN is drawn as the shell draws it, in every mode', () => {
   assertSameRun(both(null, ['DB'], { input: script.join('\n') }), 'query plans');
 });
 
-test(
-  'integral REAL values (1.0, -7.0) print as the sqlite3 shell prints them',
-  { todo: 'the public API returns REAL 1.0 and INTEGER 1 as the same number; needs a storage-class hook in the engine (docs/cli.md)' },
-  () => {
-    const r = both(null, ['DB', 'SELECT 1.0, -7.0, 2.0 * 3, CAST(4 AS REAL)']);
-    assertSameRun(r, 'integral REALs');
-  },
-);
+test('integral REAL values (1.0, -7.0) print as the sqlite3 shell prints them, in every mode', () => {
+  for (const mode of ['list', 'json', 'insert', 'quote', 'box', 'line']) {
+    const r = both(null, ['DB'], { input: `.mode ${mode}\nSELECT 1.0, -7.0, 2.0 * 3, CAST(4 AS REAL), 5, 1e15;\n` });
+    assertSameRun(r, `integral REALs in ${mode}`);
+  }
+});
 
 test('.dump, .schema, .tables, .indexes and .databases match the sqlite3 shell', async (t) => {
   await t.test('on a database with odd names, views, triggers, generated columns, statistics', () => {

@@ -26,7 +26,7 @@ import type { Ptr, RawExports, Sqlite3Static } from './sqlite-module.js';
 import type { GroupCommitter } from './group-commit.js';
 import { isDmlSql, Statement, StatementCache } from './statement.js';
 import { ChangesetReplayer, conflictError, insertShapeOf, TxnRecorder, type FunctionInstaller } from './txn-rebase.js';
-import { bindParams, COL_CONVERT, COL_PLAIN, COL_TEXT_BYTES, readRow, type BindParams, type Cell, type SqlValue } from './values.js';
+import { bindParams, COL_CONVERT, COL_MARK_REAL, COL_PLAIN, COL_TEXT_BYTES, readRow, type BindParams, type Cell, type SqlValue } from './values.js';
 import type { VectorIndexes, VectorIndexOptions } from './vector-index.js';
 import type { WasmMemory } from './wasm-memory.js';
 import { mayHaveAsOf } from './as-of.js';
@@ -747,13 +747,20 @@ export class Session implements SessionPort {
   }
 
   private columnModes(ncol: number, opts: ExecOptions, converters: readonly (string | null)[] | null): Uint8Array | null {
-    if (!opts.textAsBytes && !converters) return null;
+    if (!opts.textAsBytes && !converters && !this.markReals) return null;
     const out = new Uint8Array(ncol);
+    const mark = this.markReals ? COL_MARK_REAL : 0;
     for (let i = 0; i < ncol; i++) {
-      out[i] = converters?.[i] != null ? COL_CONVERT : opts.textAsBytes ? COL_TEXT_BYTES : COL_PLAIN;
+      out[i] = (converters?.[i] != null ? COL_CONVERT : opts.textAsBytes ? COL_TEXT_BYTES : COL_PLAIN) | mark;
     }
     return out;
   }
+
+  /**
+   * @internal For the shell (in-process only): REAL values come back as
+   * `{ real: n }` cells, so that it prints 1.0 as SQLite does, not as 1.
+   */
+  markReals = false;
 
   private lastInsertRowid(): number | bigint {
     const b = this.raw.sqlite3_last_insert_rowid(this.db);

@@ -153,12 +153,19 @@ export interface TextBytes {
 }
 
 /** A result cell: a value, or TEXT as bytes when a text factory asked for it. */
-export type Cell = SqlValue | TextBytes;
+export type Cell = SqlValue | TextBytes | RealMark;
 
 /** Per-column read mode: as is, as bytes whatever the type (converters), or TEXT as bytes. */
 export const COL_PLAIN = 0;
 export const COL_CONVERT = 1;
 export const COL_TEXT_BYTES = 2;
+/** Flag (or'ed with the above): a REAL cell comes back as `{ real: n }`, so 1.0 stays distinguishable from 1. */
+export const COL_MARK_REAL = 4;
+
+/** A REAL value marked as one (see COL_MARK_REAL). */
+export interface RealMark {
+  readonly real: number;
+}
 
 /** Reads the current row; `modes` (or null for all plain) says how to read each column. */
 export function readRow(
@@ -172,7 +179,11 @@ export function readRow(
   for (let i = 0; i < ncol; i++) {
     const t = raw.sqlite3_column_type(stmt, i);
     if (modes !== null && t !== SQLITE_NULL) {
-      const m = modes[i];
+      const m = modes[i] & 3;
+      if (t === SQLITE_FLOAT && (modes[i] & COL_MARK_REAL) !== 0 && m !== COL_CONVERT) {
+        row[i] = { real: raw.sqlite3_column_double(stmt, i) };
+        continue;
+      }
       if (m === COL_CONVERT || (m === COL_TEXT_BYTES && t === SQLITE_TEXT)) {
         const bytes = mem.bytes(raw.sqlite3_column_blob(stmt, i), raw.sqlite3_column_bytes(stmt, i));
         row[i] = m === COL_CONVERT ? bytes : { textBytes: bytes };

@@ -62,6 +62,9 @@ async function openConnection(path: string, readonly: boolean, features?: Featur
     ...(features?.branch ? { branch: features.branch } : {}),
   });
   await c.set_progress_handler(() => Atomics.load(flag, INTERRUPT_FLAG), PROGRESS_STEPS);
+  // In-process, the connection's port is the engine session: ask it to mark REAL values, so 1.0 prints as 1.0.
+  const port = (c as unknown as { _port: { markReals?: boolean } })._port;
+  if (port.markReals !== undefined) port.markReals = true;
   return c;
 }
 
