@@ -109,6 +109,7 @@ const EXPECTED: Record<string, unknown> = {
   transactions: [false, true, false, 0, false, 1, 'abort', 0, false],
   'lastrowid-rowcount': { lastrowid: 7, id: 7, insertRowcount: 1, updateRowcount: 4, deleteRowcount: 1, selectRowcount: -1 },
   description: { select: [['id', ...NULLS6], ['who', ...NULLS6], ['double_score', ...NULLS6]], dml: null },
+  'column-slots': { checked: 600, wrong: [], before: ['x'], after: ['x', 'y'] },
   'integrity-error': {
     err: dbError('IntegrityError', 'UNIQUE constraint failed: people.name', 'SQLITE_CONSTRAINT_UNIQUE', 2067),
     notNull: dbError('IntegrityError', 'NOT NULL constraint failed: people.name', 'SQLITE_CONSTRAINT_NOTNULL', 1299),

@@ -23,7 +23,7 @@ interface TabsApi {
   status(run: number): Run;
   stop(): void;
   rows(database: string): Promise<Array<[string, number]>>;
-  exec(database: string, sql: string): Promise<{ rows?: unknown[][]; error?: string; message?: string; inTransaction: boolean }>;
+  exec(database: string, sql: string): Promise<{ rows?: unknown[][]; description?: string[] | null; error?: string; message?: string; inTransaction: boolean }>;
 }
 
 let server: StaticServer | undefined;
@@ -104,12 +104,17 @@ describe('many tabs, one database', () => {
     const inTxn = await openTab(db);
     const run = (p: Page, sql: string): ReturnType<TabsApi['exec']> => tabs(p)((api, a) => api.exec(...(a as [string, string])), [db, sql]);
     assert.deepEqual((await run(idle, "INSERT INTO w(tab, i) VALUES ('idle', 1)")).error, undefined);
+    // Results served by another tab's engine carry their column names (twice: nothing cached wrongly).
+    const described = "SELECT tab AS who, i AS n FROM w WHERE tab = 'idle'";
+    for (let k = 0; k < 2; k++) assert.deepEqual(await run(idle, described), { rows: [['idle', 1]], description: ['who', 'n'], inTransaction: false });
     assert.equal((await run(inTxn, 'BEGIN')).error, undefined);
     assert.equal((await run(inTxn, "INSERT INTO w(tab, i) VALUES ('txn', 1)")).inTransaction, true);
     await leader.close();
     // The idle tab's next statement runs on the new leader.
     const after = await run(idle, "SELECT count(*) FROM w WHERE tab = 'idle'");
     assert.deepEqual(after.rows, [[1]], JSON.stringify(after));
+    // The same query, now served by this tab's own engine (it opened second: it leads now).
+    for (let k = 0; k < 2; k++) assert.deepEqual(await run(idle, described), { rows: [['idle', 1]], description: ['who', 'n'], inTransaction: false });
     // The transaction died with the old leader: a retryable error, and the connection is usable again.
     const lost = await run(inTxn, "INSERT INTO w(tab, i) VALUES ('txn', 2)");
     assert.equal(lost.error, 'ConflictError', JSON.stringify(lost));

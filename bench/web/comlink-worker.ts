@@ -1,7 +1,8 @@
 /**
- * A worker that only answers `ping()` through Comlink, the transport our
- * browser runtime uses between the page and its database worker: the floor
- * of one Comlink call, for the round-trip measurement of core.html.
+ * A worker that only answers `ping()` through Comlink (which our browser
+ * runtime uses for setup calls; session calls have a flat-array protocol of
+ * their own): the floor of one Comlink call, for the round-trip measurement
+ * of core.html.
  */
 import * as Comlink from 'comlink';
 

@@ -16,11 +16,16 @@ import * as sqlite3 from 'heliosdb-nano';
 import type { PingApi } from './comlink-worker.js';
 import { SCHEMA, SCHEMA_MANY, SQL, buildData, type ItemRow, type RowId, type Sizes, type WorkloadData } from '../lib/workload.js';
 import {
+  isFirst,
+  isLast,
+  share,
   timerResolutionMs,
+  WHOLE,
   type CoreBenchApi,
   type CoreSystem,
   type DbSettings,
   type PageInfo,
+  type Part,
   type RoundTripSet,
   type Timed,
 } from './page-api.js';
@@ -46,7 +51,7 @@ function startRawWorker(): RawClient {
 
 interface PageSystem {
   open(round: number): Promise<DbSettings>;
-  run(row: RowId, d: WorkloadData, rep: number): Promise<Timed>;
+  run(row: RowId, d: WorkloadData, rep: number, part: Part): Promise<Timed>;
   between(row: RowId): Promise<void>;
   summary(): Promise<[number, number]>;
   close(): Promise<void>;
@@ -95,27 +100,28 @@ class HeliosSystem implements PageSystem {
     return heliosSettings(conn);
   }
 
-  async run(row: RowId, d: WorkloadData, rep: number): Promise<Timed> {
+  async run(row: RowId, d: WorkloadData, rep: number, part: Part): Promise<Timed> {
     const conn = this.c;
     const t0 = performance.now();
     switch (row) {
       case 'bulk_insert_execute': {
+        // The first execute opens the transaction (implicit BEGIN); the last part commits it.
         const cur = conn.cursor();
-        for (const r of d.bulkRows) await cur.execute(SQL.insert, r);
-        await conn.commit();
+        for (const r of share(d.bulkRows, part)) await cur.execute(SQL.insert, r);
+        if (isLast(part)) await conn.commit();
         return timedSince(t0, 0);
       }
       case 'bulk_insert_executemany': {
         const cur = conn.cursor();
-        await cur.executemany(SQL.insertMany, d.bulkRows);
-        await conn.commit();
+        await cur.executemany(SQL.insertMany, share(d.bulkRows, part));
+        if (isLast(part)) await conn.commit();
         return timedSince(t0, 0);
       }
       case 'autocommit_insert':
         throw new Error('autocommit_insert runs through durableChunk');
       case 'point_select': {
         let sum = 0;
-        for (const k of d.pointKeys) {
+        for (const k of share(d.pointKeys, part)) {
           const r = (await (await conn.execute(SQL.point, [k])).fetchone()) as unknown[];
           sum += r[0] as number;
         }
@@ -124,7 +130,7 @@ class HeliosSystem implements PageSystem {
       case 'point_select_cursor': {
         let sum = 0;
         const cur = conn.cursor();
-        for (const k of d.pointKeys) {
+        for (const k of share(d.pointKeys, part)) {
           await cur.execute(SQL.point, [k]);
           const r = (await cur.fetchone()) as unknown[];
           sum += r[0] as number;
@@ -133,7 +139,7 @@ class HeliosSystem implements PageSystem {
       }
       case 'range_scan': {
         let sum = 0;
-        for (const [a, b] of d.ranges) {
+        for (const [a, b] of share(d.ranges, part)) {
           const rows = (await (await conn.execute(SQL.range, [a, b])).fetchall()) as unknown[][];
           for (const r of rows) sum += r[0] as number;
         }
@@ -141,14 +147,14 @@ class HeliosSystem implements PageSystem {
       }
       case 'update': {
         const cur = conn.cursor();
-        for (const u of d.updates[rep]) await cur.execute(SQL.update, u);
-        await conn.commit();
+        for (const u of share(d.updates[rep], part)) await cur.execute(SQL.update, u);
+        if (isLast(part)) await conn.commit();
         return timedSince(t0, 0);
       }
       case 'delete': {
         const cur = conn.cursor();
-        for (const k of d.deleteKeys[rep]) await cur.execute(SQL.delete, [k]);
-        await conn.commit();
+        for (const k of share(d.deleteKeys[rep], part)) await cur.execute(SQL.delete, [k]);
+        if (isLast(part)) await conn.commit();
         return timedSince(t0, 0);
       }
     }
@@ -209,10 +215,11 @@ class RawMessageSystem implements PageSystem {
     return this.raw.call<'exec'>({ t: 'exec', db: this.db, sql, params });
   }
 
-  private async inTxn(body: () => Promise<void>): Promise<void> {
-    await this.exec('BEGIN', null);
+  /** `body` inside the row's transaction: BEGIN in its first part, COMMIT in its last. */
+  private async inTxn(part: Part, body: () => Promise<void>): Promise<void> {
+    if (isFirst(part)) await this.exec('BEGIN', null);
     await body();
-    await this.exec('COMMIT', null);
+    if (isLast(part)) await this.exec('COMMIT', null);
   }
 
   async open(round: number): Promise<DbSettings> {
@@ -220,17 +227,17 @@ class RawMessageSystem implements PageSystem {
     return this.raw.call<'open'>({ t: 'open', db: this.db, file: `/bench-msg-${round}.db`, schema: [...PRAGMAS, SCHEMA, SCHEMA_MANY] });
   }
 
-  async run(row: RowId, d: WorkloadData, rep: number): Promise<Timed> {
+  async run(row: RowId, d: WorkloadData, rep: number, part: Part): Promise<Timed> {
     const t0 = performance.now();
     switch (row) {
       case 'bulk_insert_execute':
-        await this.inTxn(async () => {
-          for (const r of d.bulkRows) await this.exec(SQL.insert, r);
+        await this.inTxn(part, async () => {
+          for (const r of share(d.bulkRows, part)) await this.exec(SQL.insert, r);
         });
         return timedSince(t0, 0);
       case 'bulk_insert_executemany':
-        await this.inTxn(async () => {
-          await this.raw.call<'many'>({ t: 'many', db: this.db, sql: SQL.insertMany, rows: d.bulkRows });
+        await this.inTxn(part, async () => {
+          await this.raw.call<'many'>({ t: 'many', db: this.db, sql: SQL.insertMany, rows: share(d.bulkRows, part) });
         });
         return timedSince(t0, 0);
       case 'autocommit_insert':
@@ -238,7 +245,7 @@ class RawMessageSystem implements PageSystem {
       case 'point_select':
       case 'point_select_cursor': {
         let sum = 0;
-        for (const k of d.pointKeys) {
+        for (const k of share(d.pointKeys, part)) {
           const rows = await this.exec(SQL.point, [k]);
           sum += rows[0][0] as number;
         }
@@ -246,20 +253,20 @@ class RawMessageSystem implements PageSystem {
       }
       case 'range_scan': {
         let sum = 0;
-        for (const [a, b] of d.ranges) {
+        for (const [a, b] of share(d.ranges, part)) {
           const rows = await this.exec(SQL.range, [a, b]);
           for (const r of rows) sum += r[0] as number;
         }
         return timedSince(t0, sum);
       }
       case 'update':
-        await this.inTxn(async () => {
-          for (const u of d.updates[rep]) await this.exec(SQL.update, u);
+        await this.inTxn(part, async () => {
+          for (const u of share(d.updates[rep], part)) await this.exec(SQL.update, u);
         });
         return timedSince(t0, 0);
       case 'delete':
-        await this.inTxn(async () => {
-          for (const k of d.deleteKeys[rep]) await this.exec(SQL.delete, [k]);
+        await this.inTxn(part, async () => {
+          for (const k of share(d.deleteKeys[rep], part)) await this.exec(SQL.delete, [k]);
         });
         return timedSince(t0, 0);
     }
@@ -306,7 +313,9 @@ class RawWorkerSystem implements PageSystem {
     return this.raw.call<'open'>({ t: 'open', db: this.db, file: `/bench-loop-${round}.db`, schema: [...PRAGMAS, SCHEMA, SCHEMA_MANY] });
   }
 
-  run(row: RowId, _d: WorkloadData, rep: number): Promise<Timed> {
+  /** The whole row, in one part only (no messaging to interleave: the driver gives it WHOLE). */
+  run(row: RowId, _d: WorkloadData, rep: number, part: Part): Promise<Timed> {
+    if (part.count !== 1) throw new Error('the in-worker loop runs whole rows only');
     return this.raw.call<'loop'>({ t: 'loop', db: this.db, row, rep });
   }
 
@@ -439,7 +448,7 @@ async function roundTrips(raw: RawClient, d: WorkloadData, calls: number, warmup
         {
           id: 'comlink_ping',
           label: 'Comlink ping to a worker',
-          how: '`await remote.ping()` through Comlink (the transport between our page and its database worker), a worker doing nothing else',
+          how: '`await remote.ping()` through Comlink (our setup calls use it; session calls have a flat-array protocol of their own), a worker doing nothing else',
           call: async () => {
             await comlink.ping();
           },
@@ -494,7 +503,7 @@ const api: CoreBenchApi = {
     };
   },
   open: (id, round) => sys(id).open(round),
-  run: (id, row, rep) => sys(id).run(row, workload(), rep),
+  run: (id, row, rep, part = WHOLE) => sys(id).run(row, workload(), rep, part),
   between: (id, row) => sys(id).between(row),
   summary: (id) => sys(id).summary(),
   close: (id) => sys(id).close(),

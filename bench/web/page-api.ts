@@ -33,6 +33,29 @@ export interface DbSettings {
   readonly storage: string;
 }
 
+/**
+ * A share of a workload row: part `index` of `count`, the row's operations
+ * split evenly. The driver interleaves the systems part by part, so that every
+ * system meets the same moments of a shared, drifting machine; a row's time is
+ * the sum of its parts. The first part opens the row's transaction, the last
+ * commits it.
+ */
+export interface Part {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** The whole row in one part. */
+export const WHOLE: Part = { index: 0, count: 1 };
+
+/** `list`'s items that belong to `part`. */
+export function share<T>(list: readonly T[], part: Part): readonly T[] {
+  return list.slice(Math.floor((list.length * part.index) / part.count), Math.floor((list.length * (part.index + 1)) / part.count));
+}
+
+export const isFirst = (part: Part): boolean => part.index === 0;
+export const isLast = (part: Part): boolean => part.index === part.count - 1;
+
 /** One timed run: milliseconds and a checksum of what was read (0 for writes). */
 export interface Timed {
   readonly ms: number;
@@ -63,8 +86,8 @@ export interface CoreBenchApi {
   setup(sizes: Sizes): Promise<PageInfo>;
   /** Opens a fresh database for `sys` (named after `round`), with the schema. */
   open(sys: CoreSystem, round: number): Promise<DbSettings>;
-  /** Runs one workload row (not the durable one), timed on the main thread (in the worker for `sqlite-wasm-worker`). */
-  run(sys: CoreSystem, row: RowId, rep: number): Promise<Timed>;
+  /** Runs one part of a workload row (not the durable one), timed on the main thread (in the worker for `sqlite-wasm-worker`). */
+  run(sys: CoreSystem, row: RowId, rep: number, part: Part): Promise<Timed>;
   /** Untimed clean-up after a row (drops the executemany table). */
   between(sys: CoreSystem, row: RowId): Promise<void>;
   /** `count(*)` and `total(score)` of `items`. */

@@ -202,6 +202,34 @@ export const CHECKS: ReadonlyArray<readonly [string, (conn: Connection) => Promi
     },
   ],
   [
+    'column-slots',
+    async (conn) => {
+      // More distinct result shapes than the page's table of column lists has slots (256), all
+      // kept prepared, then the same statements again: each description names its own columns.
+      await conn.set_cached_statements(1000);
+      const cur = conn.cursor();
+      const wrong: string[] = [];
+      let checked = 0;
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 300; i++) {
+          await cur.execute(`SELECT ${i} AS a${i}, ? AS b${i}`, [round]);
+          const names = cur.description?.map((d) => d[0]).join(',');
+          if (names !== `a${i},b${i}`) wrong.push(`round ${round}, statement ${i}: ${String(names)}`);
+          checked++;
+        }
+      }
+      await conn.set_cached_statements(128);
+      // A statement prepared again with other columns (after ALTER TABLE) describes the new ones.
+      const names = async (): Promise<string[] | null> => (await conn.execute('SELECT * FROM slots')).description?.map((d) => d[0]) ?? null;
+      await conn.execute('CREATE TABLE slots(x)');
+      const before = await names();
+      await conn.execute('ALTER TABLE slots ADD COLUMN y');
+      const after = await names();
+      await conn.execute('DROP TABLE slots');
+      return { checked, wrong, before, after };
+    },
+  ],
+  [
     'integrity-error',
     async (conn) => {
       const err = await thrown(() => conn.execute("INSERT INTO people(name) VALUES ('ada')"));

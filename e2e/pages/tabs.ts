@@ -51,7 +51,8 @@ const runs: Run[] = [];
 async function exec(database: string, sql: string): Promise<unknown> {
   const c = await connection(database);
   try {
-    return { rows: await (await c.execute(sql)).fetchall(), inTransaction: c.in_transaction };
+    const cur = await c.execute(sql);
+    return { rows: await cur.fetchall(), description: cur.description?.map((d) => d[0]) ?? null, inTransaction: c.in_transaction };
   } catch (e) {
     return { error: (e as Error).name, message: (e as Error).message, inTransaction: c.in_transaction };
   }

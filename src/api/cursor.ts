@@ -4,11 +4,11 @@
  * Rows arrive from the engine in batches; `fetchone` costs no round trip while
  * the current batch lasts.
  */
-import type { ExecResult, FetchResult } from '../worker/session.js';
+import type { ColumnInfo, ExecResult, FetchResult } from '../worker/session.js';
 import type { BindParams, Cell, TextBytes } from '../worker/values.js';
 import { adapt, converters as registeredConverters, type Converter } from './adapters.js';
 import type { Connection } from './connection.js';
-import { ProgrammingError, translate } from './errors.js';
+import { ProgrammingError, toDbApiError, translate } from './errors.js';
 import { Row } from './row.js';
 
 /** A 7-item column description; only the name is set, as in the `sqlite3` module. */
@@ -58,6 +58,33 @@ export function adaptParams(params: unknown): BindParams | undefined {
   throw new ProgrammingError('parameters are of unsupported type');
 }
 
+/**
+ * Descriptions by column list: the engine hands back the same list for a
+ * statement run again (its prepared statement's), so a cursor that repeats a
+ * query builds its description once. Frozen: shared, and tuples in Python.
+ */
+const descriptions = new WeakMap<readonly ColumnInfo[], ColumnDescription[]>();
+
+function describe(columns: readonly ColumnInfo[]): ColumnDescription[] {
+  let d = descriptions.get(columns);
+  if (d === undefined) {
+    d = Object.freeze(columns.map((c) => Object.freeze([c.name, null, null, null, null, null, null] as const))) as ColumnDescription[];
+    descriptions.set(columns, d);
+  }
+  return d;
+}
+
+/** No rows (the buffer of a cursor between statements). */
+const NO_ROWS = Object.freeze([]) as unknown as Cell[][];
+
+/** The DB-API error for a failed engine call, once the connection's mirrored state is refreshed (the failed call may have changed it). */
+async function failure(conn: Connection, e: unknown): Promise<unknown> {
+  const error = toDbApiError(e);
+  // The state refresh must not hide the statement's own error (the engine may be gone too).
+  await conn._syncState().catch(() => undefined);
+  return error;
+}
+
 /** Runs an engine call; when it fails, refreshes the connection's mirrored state before rethrowing. */
 async function run<T>(conn: Connection, fn: () => Promise<T> | T): Promise<T> {
   try {
@@ -78,7 +105,7 @@ export class Cursor<R = unknown> implements AsyncIterable<R> {
   private _rowcount = -1;
   private _lastrowid: number | bigint | null = null;
   private _closed = false;
-  private buffer: Cell[][] = [];
+  private buffer: Cell[][] = NO_ROWS;
   private pos = 0;
   private cursorId = 0;
   private converters: (Converter | null)[] | null = null;
@@ -114,7 +141,7 @@ export class Cursor<R = unknown> implements AsyncIterable<R> {
   }
 
   private async resetStatement(): Promise<void> {
-    this.buffer = [];
+    this.buffer = NO_ROWS;
     this.pos = 0;
     if (this.cursorId) {
       const id = this.cursorId;
@@ -124,7 +151,7 @@ export class Cursor<R = unknown> implements AsyncIterable<R> {
   }
 
   private absorb(r: ExecResult): void {
-    this._description = r.columns ? r.columns.map((c) => [c.name, null, null, null, null, null, null] as const) : null;
+    this._description = r.columns ? describe(r.columns) : null;
     this.buffer = r.rows;
     this.pos = 0;
     this.cursorId = r.cursorId;
@@ -138,18 +165,28 @@ export class Cursor<R = unknown> implements AsyncIterable<R> {
   async execute(sql: string, parameters?: BindParams): Promise<this> {
     this.check();
     if (typeof sql !== 'string') throw new ProgrammingError('execute() argument 1 must be str');
-    await this.resetStatement();
+    // The hot path of every statement: no promise or closure it can do without.
+    if (this.cursorId !== 0) await this.resetStatement();
+    else {
+      this.buffer = NO_ROWS;
+      this.pos = 0;
+    }
     const conn = this.connection;
-    this.textFactory = conn._textFactoryFn();
-    const r = await run(conn, () =>
-      conn._port.execute(sql, adaptParams(parameters), {
+    const textFactory = conn._textFactoryFn();
+    this.textFactory = textFactory;
+    const detectTypes = conn._detectTypes;
+    let r: ExecResult;
+    try {
+      r = await conn._port.execute(sql, adaptParams(parameters), {
         implicitBegin: conn._implicitBegin(),
-        textAsBytes: this.textFactory !== null,
-        detectTypes: conn._detectTypes,
-        converterNames: conn._detectTypes ? [...registeredConverters.keys()] : undefined,
+        textAsBytes: textFactory !== null,
+        detectTypes,
+        converterNames: detectTypes ? [...registeredConverters.keys()] : undefined,
         batch: Math.max(this.arraysize, 64),
-      }),
-    );
+      });
+    } catch (e) {
+      throw await failure(conn, e);
+    }
     this.absorb(r);
     this._lastrowid = r.lastrowid;
     return this;
@@ -263,7 +300,7 @@ export class Cursor<R = unknown> implements AsyncIterable<R> {
     if (this._closed) return;
     this._closed = true;
     if (!this.connection.closed) await this.resetStatement();
-    this.buffer = [];
+    this.buffer = NO_ROWS;
   }
 
   /** DB-API no-ops. */

@@ -3,6 +3,11 @@
  * connection of the page is a session in it. Importing this module registers
  * it (the package's `browser` entry does).
  *
+ * Two channels to the worker (worker/protocol.ts): session calls as flat
+ * arrays on the worker's own message channel (session-channel.ts), setup
+ * (`open`, import, the callback bridge) through Comlink on a MessagePort
+ * handed over first.
+ *
  * The worker is created with `new Worker(new URL(…, import.meta.url), { type:
  * 'module' })`, the form bundlers (Vite, webpack 5, esbuild with a plugin)
  * recognise and emit as a separate chunk; the worker loads SQLite's `.wasm`
@@ -13,6 +18,7 @@ import { registerRuntime } from '../api/connect.js';
 import { EngineError } from '../worker/engine-error.js';
 import type { Opened, Reply, WorkerApi } from '../worker/protocol.js';
 import { PageBridge } from './page-bridge.js';
+import { SessionChannel } from './session-channel.js';
 import { unwrap, WorkerPort, type WorkerLink } from './worker-port.js';
 
 let link: WorkerLink | null = null;
@@ -20,7 +26,8 @@ let link: WorkerLink | null = null;
 function workerLink(): WorkerLink {
   if (link !== null) return link;
   const worker = new Worker(new URL('../worker/browser-worker.js', import.meta.url), { type: 'module', name: 'heliosdb' });
-  // Calls in flight, to fail if the worker dies (a promise per call, not one shared
+  const channel = new SessionChannel(worker);
+  // Setup calls in flight, to fail if the worker dies (a promise per call, not one shared
   // promise every call races against: that would keep a reaction per call forever).
   const pending = new Set<(e: unknown) => void>();
   let failure: EngineError | null = null;
@@ -33,6 +40,7 @@ function workerLink(): WorkerLink {
     });
     for (const reject of pending) reject(failure);
     pending.clear();
+    channel.fail(failure);
   });
   const guard = <T>(p: Promise<T>): Promise<T> => {
     if (failure !== null) return Promise.reject(failure);
@@ -41,17 +49,18 @@ function workerLink(): WorkerLink {
       p.then(resolve, reject).finally(() => pending.delete(reject));
     });
   };
-  const api = Comlink.wrap<WorkerApi>(worker);
-  // One proxy for the hot call, not a new one (and a finalizer registration) per call.
-  const invoke = api.invoke as unknown as WorkerLink['invoke'];
+  // The setup channel: its port is the worker's first message.
+  const setup = new MessageChannel();
+  worker.postMessage(setup.port2, [setup.port2]);
+  const api = Comlink.wrap<WorkerApi>(setup.port1);
   let bridge: PageBridge | null = null;
   if (PageBridge.available()) {
-    const channel = new MessageChannel();
-    bridge = new PageBridge(channel.port1);
-    // Sent before any session exists: every later call reaches the worker after it.
-    void api.attachBridge(bridge.sab, Comlink.transfer(channel.port2, [channel.port2]));
+    const ports = new MessageChannel();
+    bridge = new PageBridge(ports.port1);
+    // Sent before any session exists: it reaches the worker before the first `open`.
+    void api.attachBridge(bridge.sab, Comlink.transfer(ports.port2, [ports.port2]));
   }
-  link = { api, invoke, guard, bridge };
+  link = { api, channel, guard, bridge };
   return link;
 }
 

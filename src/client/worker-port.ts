@@ -1,6 +1,7 @@
 /**
  * A session in the browser's database worker, seen from the page: the
- * `SessionPort` the API layer drives, forwarding each call through Comlink.
+ * `SessionPort` the API layer drives, forwarding each call on the session
+ * channel (session-channel.ts, worker/protocol.ts).
  *
  * Callbacks cannot cross to the worker as functions: their source is shipped
  * and they run in the worker (see worker/browser-worker.ts), except the trace
@@ -11,7 +12,8 @@ import type { Remote } from 'comlink';
 import type { AggregateClass, Authorizer, Collation, ProgressHandler, ScalarFunction, TraceCallback, WindowClass } from '../worker/callbacks.js';
 import { EngineError } from '../worker/engine-error.js';
 import type { PageBridge } from './page-bridge.js';
-import type { Reply, SessionMethod, ShippedCallback, WorkerApi, WorkerEvent } from '../worker/protocol.js';
+import type { EventSink, SessionChannel } from './session-channel.js';
+import { EXEC_ARGS, type Reply, type SessionCall, type SessionMethod, type ShippedCallback, type WorkerApi, type WorkerEvent } from '../worker/protocol.js';
 import type { BackupOptions, ExecOptions, ExecResult, FetchResult, SessionState, VectorIndexAction } from '../worker/session.js';
 import type { HistoryAction } from '../worker/time-travel.js';
 import type { SessionPort } from '../worker/session-port.js';
@@ -19,11 +21,12 @@ import type { BindParams } from '../worker/values.js';
 
 /** The page's handle on the worker, with a way to fail calls if the worker dies. */
 export interface WorkerLink {
+  /** Setup calls (Comlink). */
   readonly api: Remote<WorkerApi>;
+  /** Session calls. */
+  readonly channel: SessionChannel;
   /** The synchronous callback bridge, on cross-origin isolated pages. */
   readonly bridge: PageBridge | null;
-  /** `api.invoke`, resolved once. */
-  readonly invoke: (call: readonly [number, SessionMethod, unknown[]]) => Promise<Reply<unknown>>;
   /** Settles like `p`, or rejects if the worker fails to start or crashes first. */
   guard<T>(p: Promise<T>): Promise<T>;
 }
@@ -34,26 +37,9 @@ export function unwrap<T>(r: Reply<T>): T {
   return r.value;
 }
 
-/** Whether execute options are all defaults (then they need not cross to the worker). */
-function isDefault(opts: ExecOptions | undefined): boolean {
-  return opts === undefined || (!opts.implicitBegin && !opts.textAsBytes && !opts.detectTypes && opts.converterNames === undefined && opts.batch === undefined);
-}
-
-/** Execute options without their default fields: less for the structured clone to carry. */
-function compact(opts: ExecOptions | undefined): ExecOptions | undefined {
-  if (opts === undefined) return undefined;
-  const out: { -readonly [K in keyof ExecOptions]: ExecOptions[K] } = {};
-  if (opts.implicitBegin) out.implicitBegin = opts.implicitBegin;
-  if (opts.textAsBytes) out.textAsBytes = true;
-  if (opts.detectTypes) out.detectTypes = opts.detectTypes;
-  if (opts.converterNames !== undefined) out.converterNames = opts.converterNames;
-  if (opts.batch !== undefined) out.batch = opts.batch;
-  return out;
-}
-
 type AnyCallback = ((...args: never[]) => unknown) | (abstract new (...args: never[]) => unknown);
 
-export class WorkerPort implements SessionPort {
+export class WorkerPort implements SessionPort, EventSink {
   private timeout: number;
   private trace: TraceCallback | null = null;
   private progress: BackupOptions['progress'] | undefined;
@@ -91,13 +77,11 @@ export class WorkerPort implements SessionPort {
     return { source, bridge: bridge.register(fn as unknown as (...args: unknown[]) => unknown) };
   }
 
-  private async call<T>(method: SessionMethod, args: unknown[]): Promise<T> {
-    const r = (await this.link.guard(this.link.invoke([this.id, method, args]))) as Reply<T>;
-    if (r.events) this.dispatch(r.events);
-    return unwrap(r);
+  private call<T>(method: SessionMethod, args: unknown[]): Promise<T> {
+    return this.link.channel.call<T>(this, [0, this.id, method, ...args]);
   }
 
-  private dispatch(events: readonly WorkerEvent[]): void {
+  dispatch(events: readonly WorkerEvent[]): void {
     for (const ev of events) {
       try {
         if (ev.kind === 'trace') this.trace?.(ev.sql);
@@ -109,7 +93,14 @@ export class WorkerPort implements SessionPort {
   }
 
   execute(sql: string, params: BindParams | undefined, opts?: ExecOptions): Promise<ExecResult> {
-    return this.call('execute', params === undefined && isDefault(opts) ? [sql] : [sql, params, compact(opts)]);
+    // Flat (EXEC_ARGS): no options object to clone; the rarely set fields only when set.
+    const call: SessionCall = [0, this.id, 'execute', sql, params, opts?.batch, opts?.implicitBegin ?? undefined];
+    if (opts !== undefined && (opts.textAsBytes || opts.detectTypes || opts.converterNames !== undefined)) {
+      call[EXEC_ARGS.textAsBytes] = opts.textAsBytes;
+      call[EXEC_ARGS.detectTypes] = opts.detectTypes;
+      call[EXEC_ARGS.converterNames] = opts.converterNames;
+    }
+    return this.link.channel.call<ExecResult>(this, call);
   }
 
   fetch(cursorId: number, n: number): Promise<FetchResult> {

@@ -228,6 +228,7 @@ export class MvccFile implements SelfLockingFile {
 
   /** For a view of a past version (`AS OF`): the version it reads; read-only. */
   pinned: number | null = null;
+  private scratch: Uint8Array | null = null;
 
   constructor(
     readonly backend: MvccBackend,
@@ -364,7 +365,6 @@ export class MvccFile implements SelfLockingFile {
     const version = this.version;
     const dbPages = this.dbPages;
     let done = 0;
-    let scratch: Uint8Array | null = null;
     while (done < into.length) {
       const pos = offset + done;
       const pgno = Math.floor(pos / ps) + 1;
@@ -377,9 +377,11 @@ export class MvccFile implements SelfLockingFile {
       } else if (within === 0 && n === ps) {
         this.store.readPage(pgno, version, into.subarray(done, done + ps));
       } else {
-        scratch ??= new Uint8Array(ps);
-        this.store.readPage(pgno, version, scratch);
-        into.set(scratch.subarray(within, within + n), done);
+        // A partial read (SQLite's change-counter check at every transaction): one buffer per file, not an 8 KiB
+        // allocation per statement.
+        if (this.scratch === null || this.scratch.length !== ps) this.scratch = new Uint8Array(ps);
+        this.store.readPage(pgno, version, this.scratch);
+        into.set(this.scratch.subarray(within, within + n), done);
       }
       done += n;
     }

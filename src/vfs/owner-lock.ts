@@ -48,8 +48,12 @@ export interface OwnerInfo {
 
 /** A lock file too young to judge when it holds no readable owner (being written without `link`). */
 const GARBAGE_GRACE_MS = 2000;
-/** How long an open waits for another process that is in the middle of taking a stale lock over. */
-const CONTENDED_WAIT_MS = 2000;
+/**
+ * How long an open waits for another process in the middle of taking a stale lock over, or for an
+ * unreadable fresh lock to be written: longer than that grace, so a lock abandoned mid-write is taken
+ * over rather than refused.
+ */
+const CONTENDED_WAIT_MS = GARBAGE_GRACE_MS + 1000;
 const POLL_MS = 5;
 /** Takeover levels tried before giving up (each needs the previous level's holder dead). */
 const MAX_TAKEOVER_LEVELS = 64;

@@ -1,6 +1,9 @@
 /**
  * The browser's database worker: the entry script of the dedicated Worker that
- * `connect()` starts on a page, exposed to the page with Comlink.
+ * `connect()` starts on a page. Session calls arrive as flat arrays on the
+ * worker's own message channel and are answered the same way; setup calls
+ * (`open`, import, the callback bridge) through Comlink on the MessagePort
+ * the page sends first (protocol.ts).
  *
  * It owns an engine (SQLite in WASM; storages: OPFS where sync access handles
  * exist, IndexedDB, memory) and runs sessions on it (host.ts). A database on
@@ -15,8 +18,21 @@ import { OpfsBackend } from '../vfs/opfs-backend.js';
 import { Engine } from './engine.js';
 import type { EngineErrorData } from './engine-error.js';
 import { Host } from './host.js';
-import type { Opened, OpenRequest, Reply, SessionMethod, WorkerApi } from './protocol.js';
-import type { SessionState } from './session.js';
+import {
+  COLUMN_SLOTS,
+  EXEC_ARGS,
+  EXEC_REPLY,
+  REPLY,
+  type ColumnInfo,
+  type Opened,
+  type OpenRequest,
+  type Reply,
+  type SessionCall,
+  type SessionMethod,
+  type SessionReply,
+  type WorkerApi,
+} from './protocol.js';
+import type { ExecOptions, ExecResult, FetchResult, SessionState } from './session.js';
 import { SyncCaller } from './sync-bridge.js';
 import { holdTabLock, LeaderChanged, LocalRoute, SharedDatabase, type Route } from './tab-share.js';
 
@@ -33,7 +49,16 @@ const engineReady = Engine.create((engine) => {
   if (typeof indexedDB !== 'undefined') engine.addStorage('idb', new MvccBackend(new IdbBackend()));
 });
 
-const token = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** 128 random bits as 32 hex digits. */
+function randomHex(): string {
+  let s = '';
+  for (const b of crypto.getRandomValues(new Uint8Array(16))) s += HEX[b];
+  return s;
+}
+
+const token = randomHex();
 holdTabLock(token);
 const host = new Host(engineReady, token);
 const local = new LocalRoute(host, token);
@@ -47,9 +72,8 @@ async function routeFor(database: string, uri: boolean): Promise<Route> {
   return db;
 }
 
-function newTag(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
-}
+/** A commit tag: a transaction id the commit log records (32 hex digits). */
+const newTag = randomHex;
 
 /** Calls that may commit: tagged, so a re-send after a change of leader never commits twice. */
 const MAY_COMMIT = new Set<SessionMethod>(['execute', 'executemany', 'executescript', 'control', 'commit']);
@@ -116,13 +140,28 @@ class ClientSession {
     for (const s of this.settings.values()) await this.route.run({ op: 'invoke', id: this.hostId, method: s.method, args: s.args });
   }
 
-  async invoke(method: SessionMethod, args: unknown[]): Promise<Reply<unknown>> {
+  invoke(method: SessionMethod, args: unknown[]): Promise<Reply<unknown>> {
     // Only calls that may commit on a database that can change leader carry a tag (it also keeps
     // them out of group commit, which records one transaction id per group).
     const commits = method === 'commit' || ((method === 'control' || method === 'execute') && COMMIT_SQL.test(String(args[0])));
     const tag = this.route.failsOver && this.mayCommit(method, args, commits) ? newTag() : undefined;
-    let resent = false;
-    for (let attempt = 0; ; attempt++) {
+    if (this.stale) return this.resend(method, args, commits, tag, false, 0);
+    // The common case, kept to one promise reaction: the engine that serves the session runs the call
+    // (this worker's own engine directly, as its route would).
+    const sent = this.servedHere ? host.invoke(this.hostId, method, args, tag) : this.route.run({ op: 'invoke', id: this.hostId, method, args, tag });
+    return sent.then(
+      (reply) => this.settled(method, args, reply, commits, false),
+      (e: unknown) => {
+        if (!(e instanceof LeaderChanged)) throw e;
+        this.stale = true;
+        return this.resend(method, args, commits, tag, true, 1);
+      },
+    );
+  }
+
+  /** The general case: the session reopened on a new leader first when it changed, and re-sent while it changes. */
+  private async resend(method: SessionMethod, args: unknown[], commits: boolean, tag: string | undefined, resent: boolean, first: number): Promise<Reply<unknown>> {
+    for (let attempt = first; ; attempt++) {
       if (this.stale) {
         // The engine that ran this session is gone, and with it any open transaction and cursor.
         // Closing it, or one of its cursors, needs no new session.
@@ -149,15 +188,20 @@ class ClientSession {
         resent = true;
         continue;
       }
-      if (reply.ok) {
-        const v = reply.value as Partial<SessionState> | undefined;
-        if (v !== null && typeof v === 'object' && typeof v.inTransaction === 'boolean') this.inTransaction = v.inTransaction;
-        if (SETTINGS.has(method)) this.remember(method, args);
-      } else if (commits && resent && /no transaction is active/.test(reply.error.message)) {
-        return failure('the tab serving this database closed and this transaction was rolled back; run it again', true);
-      }
-      return reply;
+      return this.settled(method, args, reply, commits, resent);
     }
+  }
+
+  /** Mirrors what a reply says about the session (transaction state, settings to give back on a new leader). */
+  private settled(method: SessionMethod, args: unknown[], reply: Reply<unknown>, commits: boolean, resent: boolean): Reply<unknown> {
+    if (reply.ok) {
+      const v = reply.value as Partial<SessionState> | undefined;
+      if (v !== null && typeof v === 'object' && typeof v.inTransaction === 'boolean') this.inTransaction = v.inTransaction;
+      if (SETTINGS.has(method)) this.remember(method, args);
+    } else if (commits && resent && /no transaction is active/.test(reply.error.message)) {
+      return failure('the tab serving this database closed and this transaction was rolled back; run it again', true);
+    }
+    return reply;
   }
 
   /**
@@ -184,8 +228,65 @@ class ClientSession {
 
 }
 
+/** The worker's global scope, as far as this file uses it. */
+interface WorkerScope {
+  onmessage: ((ev: MessageEvent<unknown>) => void) | null;
+  postMessage(message: unknown): void;
+}
+
+const scope = globalThis as unknown as WorkerScope;
+
+/** The options of the last plain `execute` (no flags set), reused while the next ones are the same. */
+let plainOptions: ExecOptions = Object.freeze({});
+
+/** `execute`'s options, from the flat fields of its call (protocol.ts, EXEC_ARGS). */
+function execOptions(m: SessionCall): ExecOptions {
+  const batch = m[EXEC_ARGS.batch] as number | undefined;
+  const implicitBegin = m[EXEC_ARGS.implicitBegin] as string | undefined;
+  if (m.length > EXEC_ARGS.textAsBytes) {
+    return {
+      batch,
+      implicitBegin,
+      textAsBytes: m[EXEC_ARGS.textAsBytes] as boolean | undefined,
+      detectTypes: m[EXEC_ARGS.detectTypes] as number | undefined,
+      converterNames: m[EXEC_ARGS.converterNames] as string[] | undefined,
+    };
+  }
+  if (plainOptions.batch !== batch || plainOptions.implicitBegin !== implicitBegin) plainOptions = Object.freeze({ batch, implicitBegin });
+  return plainOptions;
+}
+
+/**
+ * Which column lists the page's column table holds (protocol.ts,
+ * COLUMN_SLOTS): a statement run again names its columns by slot. The engine
+ * reuses one column list per prepared statement, so identity is the key.
+ */
+class ColumnSlots {
+  private readonly serials = new WeakMap<readonly ColumnInfo[], number>();
+  /** The serial of the list each slot holds (0: none). */
+  private readonly holder = new Array<number>(COLUMN_SLOTS).fill(0);
+  private serial = 0;
+
+  /** Writes `columns` into an EXEC reply at EXEC_REPLY.columnSlot / .columns. */
+  put(out: SessionReply, columns: readonly ColumnInfo[]): void {
+    const known = this.serials.get(columns);
+    if (known !== undefined && this.holder[known % COLUMN_SLOTS] === known) {
+      out[EXEC_REPLY.columnSlot] = known % COLUMN_SLOTS;
+      out[EXEC_REPLY.columns] = undefined;
+      return;
+    }
+    const serial = ++this.serial;
+    const slot = serial % COLUMN_SLOTS;
+    this.serials.set(columns, serial);
+    this.holder[slot] = serial;
+    out[EXEC_REPLY.columnSlot] = slot;
+    out[EXEC_REPLY.columns] = columns;
+  }
+}
+
 class Endpoint implements WorkerApi {
   private readonly clients = new Map<number, ClientSession>();
+  private readonly columnSlots = new ColumnSlots();
   private nextId = 1;
 
   async storages(): Promise<string[]> {
@@ -211,22 +312,77 @@ class Endpoint implements WorkerApi {
     return (await route.run({ op: 'import', database, bytes })) as Reply<void>;
   }
 
-  async invoke([id, method, args]: readonly [number, SessionMethod, unknown[]]): Promise<Reply<unknown>> {
+  /** Runs one session call from the page and posts its reply (protocol.ts, SessionCall / SessionReply). */
+  serve(m: SessionCall): void {
+    const seq = m[0];
+    const id = m[1];
+    const method = m[2];
+    let sent: Promise<Reply<unknown>>;
+    try {
+      sent = this.invoke(id, method, method === 'execute' ? [m[EXEC_ARGS.sql], m[EXEC_ARGS.params], execOptions(m)] : m.slice(3));
+    } catch (e) {
+      sent = Promise.reject(e);
+    }
+    sent.then(
+      (reply) => scope.postMessage(this.encode(seq, id, method, reply)),
+      (e: unknown) => {
+        // Not an engine error (those come back as replies): the leader kept changing, or a bug.
+        const error: EngineErrorData =
+          e instanceof LeaderChanged
+            ? { kind: 'OperationalError', message: `${e.message} (the tabs serving this database kept closing)` }
+            : { kind: 'InternalError', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+        scope.postMessage([seq, REPLY.ERROR, undefined, error] satisfies SessionReply);
+      },
+    );
+  }
+
+  private encode(seq: number, id: number, method: SessionMethod, reply: Reply<unknown>): SessionReply {
+    if (!reply.ok) return [seq, REPLY.ERROR, reply.events, reply.error];
+    if (method === 'execute' || method === 'executemany') {
+      const r = reply.value as ExecResult;
+      if (r.columns === null && r.cursorId === 0 && r.rows.length === 0 && r.converters === null) {
+        return [seq, REPLY.DONE, reply.events, r.rowcount, r.lastrowid, r.inTransaction, r.totalChanges, r.isDml];
+      }
+      const out: SessionReply = [seq, REPLY.EXEC, reply.events, r.rows, r.rowcount, r.lastrowid, r.inTransaction, r.totalChanges, r.cursorId, r.isDml, -1, r.columns, r.converters];
+      // Columns from another tab's engine arrive as new lists every time: sent as they are.
+      if (r.columns !== null && this.clients.get(id)?.servedHere === true) this.columnSlots.put(out, r.columns);
+      return out;
+    }
+    if (method === 'fetch') {
+      const r = reply.value as FetchResult;
+      return [seq, REPLY.FETCH, reply.events, r.rows, r.done, r.rowcount, r.inTransaction, r.totalChanges];
+    }
+    return [seq, REPLY.VALUE, reply.events, reply.value];
+  }
+
+  invoke(id: number, method: SessionMethod, args: unknown[]): Promise<Reply<unknown>> {
     const client = this.clients.get(id);
-    if (client === undefined) return { ok: false, error: { kind: 'ProgrammingError', message: 'Cannot operate on a closed database.' } };
+    if (client === undefined) return Promise.resolve({ ok: false, error: { kind: 'ProgrammingError', message: 'Cannot operate on a closed database.' } });
     if (method === 'backup') {
       // Both ends must be sessions of one engine: the target's host id replaces the page's id.
       const target = this.clients.get(args[0] as number);
-      if (target === undefined) return { ok: false, error: { kind: 'ProgrammingError', message: 'the backup target is closed' } };
+      if (target === undefined) return Promise.resolve({ ok: false, error: { kind: 'ProgrammingError', message: 'the backup target is closed' } });
       if (!client.servedHere || !target.servedHere) {
-        return { ok: false, error: { kind: 'NotSupportedError', message: 'backup between databases served by different tabs is not supported; open both in the tab that serves the source' } };
+        return Promise.resolve({
+          ok: false,
+          error: { kind: 'NotSupportedError', message: 'backup between databases served by different tabs is not supported; open both in the tab that serves the source' },
+        });
       }
       args = [target.id, ...args.slice(1)];
     }
-    const reply = await client.invoke(method, args);
-    if (method === 'close') this.clients.delete(id);
-    return reply;
+    const reply = client.invoke(method, args);
+    if (method !== 'close') return reply;
+    return reply.then((r) => {
+      this.clients.delete(id);
+      return r;
+    });
   }
 }
 
-Comlink.expose(new Endpoint());
+const endpoint = new Endpoint();
+scope.onmessage = (ev) => {
+  const m = ev.data;
+  if (Array.isArray(m)) endpoint.serve(m as SessionCall);
+  // The page's first message: the port of the setup channel.
+  else if (m instanceof MessagePort) Comlink.expose(endpoint, m);
+};

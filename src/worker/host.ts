@@ -123,6 +123,11 @@ export class Host {
     this.bridge = caller;
   }
 
+  /** A shipped callback as session `id` (opened for its owner) will call it. */
+  private compileFor<T>(id: number, cb: unknown, what: string): T | null {
+    return this.compile<T>(cb as ShippedCallback | null, what, (this.sessions.get(id) as Hosted).owner);
+  }
+
   /** A shipped callback as the session of `owner` will call it. */
   private compile<T>(cb: ShippedCallback | null, what: string, owner: string): T | null {
     if (cb === null) return null;
@@ -222,10 +227,27 @@ export class Host {
    * that may commit), a commit the request makes is recorded under that id,
    * and a request whose tag already committed is not run again.
    */
-  async invoke(id: number, method: SessionMethod, args: unknown[], tag?: string): Promise<Reply<unknown>> {
+  invoke(id: number, method: SessionMethod, args: unknown[], tag?: string): Promise<Reply<unknown>> {
+    if (tag !== undefined) return this.invokeTagged(id, method, args, tag);
+    // Untagged (nearly every call): one promise reaction between the session and the reply.
+    let value: unknown;
+    try {
+      value = this.call(id, method, args);
+    } catch (e) {
+      return Promise.resolve(this.failure(id, e));
+    }
+    if (value instanceof Promise) {
+      return value.then(
+        (v: unknown) => this.reply(id, v),
+        (e: unknown) => this.failure(id, e),
+      );
+    }
+    return Promise.resolve(this.reply(id, value));
+  }
+
+  private async invokeTagged(id: number, method: SessionMethod, args: unknown[], tag: string): Promise<Reply<unknown>> {
     try {
       const s = this.session(id);
-      if (tag === undefined) return this.reply(id, await this.call(id, method, args));
       if (s.committed(tag)) return this.reply(id, alreadyCommitted(method, s));
       s.tagCommit(tag);
       try {
@@ -254,10 +276,9 @@ export class Host {
     return h.session;
   }
 
-  private async call(id: number, method: SessionMethod, a: unknown[]): Promise<unknown> {
+  /** Runs a session method: its value, or a promise of it (thrown errors are the session's). */
+  private call(id: number, method: SessionMethod, a: unknown[]): unknown {
     const s = this.session(id);
-    const owner = (this.sessions.get(id) as Hosted).owner;
-    const compile = <T>(cb: unknown, what: string): T | null => this.compile<T>(cb as ShippedCallback | null, what, owner);
     switch (method) {
       case 'execute':
         return s.execute(a[0] as string, a[1] as BindParams | undefined, a[2] as ExecOptions | undefined);
@@ -289,17 +310,17 @@ export class Host {
         s.timeoutMs = a[0] as number;
         return undefined;
       case 'createFunction':
-        return s.createFunction(a[0] as string, a[1] as number, compile<ScalarFunction>(a[2], 'create_function'), a[3] as boolean);
+        return s.createFunction(a[0] as string, a[1] as number, this.compileFor<ScalarFunction>(id, a[2], 'create_function'), a[3] as boolean);
       case 'createAggregate':
-        return s.createAggregate(a[0] as string, a[1] as number, compile<AggregateClass>(a[2], 'create_aggregate'));
+        return s.createAggregate(a[0] as string, a[1] as number, this.compileFor<AggregateClass>(id, a[2], 'create_aggregate'));
       case 'createWindowFunction':
-        return s.createWindowFunction(a[0] as string, a[1] as number, compile<WindowClass>(a[2], 'create_window_function'));
+        return s.createWindowFunction(a[0] as string, a[1] as number, this.compileFor<WindowClass>(id, a[2], 'create_window_function'));
       case 'createCollation':
-        return s.createCollation(a[0] as string, compile<Collation>(a[1], 'create_collation'));
+        return s.createCollation(a[0] as string, this.compileFor<Collation>(id, a[1], 'create_collation'));
       case 'setAuthorizer':
-        return s.setAuthorizer(compile<Authorizer>(a[0], 'set_authorizer'));
+        return s.setAuthorizer(this.compileFor<Authorizer>(id, a[0], 'set_authorizer'));
       case 'setProgressHandler':
-        return s.setProgressHandler(compile<ProgressHandler>(a[0], 'set_progress_handler'), a[1] as number);
+        return s.setProgressHandler(this.compileFor<ProgressHandler>(id, a[0], 'set_progress_handler'), a[1] as number);
       case 'setTraceCallback':
         // The page's callback stays on the page: each traced statement becomes an event.
         return s.setTraceCallback(a[0] ? (sql: string) => this.emit(id, { kind: 'trace', sql }) : null);
