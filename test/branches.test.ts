@@ -11,6 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { prng } from './helpers/vfs-oracle.js';
 import { fileURLToPath } from 'node:url';
 
 process.env.HELIOSDB_CHECKPOINT_BYTES = String(64 * 1024);
@@ -41,16 +42,6 @@ async function rejects(p: Promise<unknown>, cls: new (...a: never[]) => Error, p
   return caught as Error;
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function seeded(path: string): Promise<Connection> {
   const c = await sqlite3.connect(path, BR);

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { prng } from './helpers/vfs-oracle.js';
 
 // Read when the engine starts (the first connect of this process).
 process.env.HELIOSDB_CHECKPOINT_BYTES = String(48 * 1024);
@@ -41,17 +42,6 @@ async function rejects(p: Promise<unknown>, cls: new (...a: never[]) => Error, p
   });
 }
 
-/** A seeded PRNG (mulberry32), so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('AS OF', () => {
   test('AS OF VERSION reads each version; joins, subqueries, CTEs and present tables mix', async () => {

@@ -13,6 +13,7 @@
  * Schema changes are not merged: when the schemas differ the operation is
  * refused with the differences listed.
  */
+import { changeHeader, type ChangeHeader } from './changeset.js';
 import { EngineError } from './engine-error.js';
 import type { FunctionInstaller } from './txn-rebase.js';
 import type { Ptr, RawExports } from './sqlite-module.js';
@@ -208,16 +209,8 @@ export class ChangesetTools {
     return [...tables.values()];
   }
 
-  /** The table, column count and operation of the change `it` points at. */
-  private header(it: Ptr): { table: string; nCol: number; op: number } {
-    const out = this.raw.sqlite3_malloc(16);
-    try {
-      this.raw.sqlite3changeset_op(it, out, out + 4, out + 8, out + 12);
-      const h = new Int32Array(this.mem.heap().buffer, out, 3);
-      return { table: this.mem.cstr(h[0]) ?? '', nCol: h[1], op: h[2] };
-    } finally {
-      this.raw.sqlite3_free(out);
-    }
+  private header(it: Ptr): ChangeHeader {
+    return changeHeader(this.raw, this.mem, it);
   }
 
   /** Whether the target's conflicting row already holds every value the change sets. */

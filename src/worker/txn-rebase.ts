@@ -18,6 +18,7 @@
  * Triggers and foreign-key actions are off during the replay: their effects
  * are already in the changeset.
  */
+import { changeHeader, type ChangeHeader } from './changeset.js';
 import { EngineError } from './engine-error.js';
 import type { Ptr, RawExports } from './sqlite-module.js';
 import { readValue, type SqlValue } from './values.js';
@@ -80,11 +81,6 @@ function quoteId(name: string): string {
 }
 
 /** One change as the iterator shows it. */
-interface ChangeHeader {
-  readonly table: string;
-  readonly nCol: number;
-  readonly op: number;
-}
 
 /** What the replay needs to know, per table, to tell assigned rowids from chosen keys. */
 interface TableKeys {
@@ -411,14 +407,7 @@ export class ChangesetReplayer {
   }
 
   private header(it: Ptr): ChangeHeader {
-    const out = this.raw.sqlite3_malloc(16);
-    try {
-      this.raw.sqlite3changeset_op(it, out, out + 4, out + 8, out + 12);
-      const h = new Int32Array(this.mem.heap().buffer, out, 3);
-      return { table: this.mem.cstr(h[0]) ?? '', nCol: h[1], op: h[2] };
-    } finally {
-      this.raw.sqlite3_free(out);
-    }
+    return changeHeader(this.raw, this.mem, it);
   }
 
   /** Column `i` of the current change: its new value (INSERT) or old value (DELETE). */
