@@ -80,7 +80,11 @@ describe('branches', () => {
     await main.close();
     // The main file is an ordinary SQLite file with main's state.
     assert.equal(python(path, "print(c.execute('PRAGMA integrity_check').fetchone()[0], c.execute('SELECT group_concat(id) FROM item').fetchone()[0])"), 'ok 1,2,3,5');
-    // Branches survive reopen.
+    // Branches survive reopen; the list gives each one's newest version, open or not.
+    const lister = await sqlite3.connect(path, BR);
+    const heads = Object.fromEntries((await lister.list_branches()).map((b) => [b.name, [b.base, b.head]]));
+    assert.equal(heads.exp[1], (heads.exp[0] as number) + 2);
+    await lister.close();
     const again = await sqlite3.connect(path, { ...BR, branch: 'exp' });
     assert.deepEqual(await rows(again, 'SELECT id, qty FROM item ORDER BY id'), [[1, 0], [2, 5], [3, 7], [4, 1]]);
     await again.close();

@@ -50,7 +50,7 @@ export interface BranchRow {
   parent: string | null;
   base: number | null;
   created: string | null;
-  /** The branch's newest version (when open somewhere), else null. */
+  /** The branch's newest version (null if its log cannot be read). */
   head: number | null;
   current: boolean;
 }
@@ -326,15 +326,31 @@ export class SessionVersions {
   // ---- branches ------------------------------------------------------------
 
   private row(b: BranchRecord | null, name: string): BranchRow {
-    const store = this.versioning.storeOf(name);
     return {
       name,
       parent: b?.parent ?? null,
       base: b?.base ?? null,
       created: b === null ? null : formatTime(b.created),
-      head: store?.latest ?? null,
+      head: this.headOf(name),
       current: name === this.file.branch,
     };
+  }
+
+  /** A branch's newest version (its log is read when no connection has the branch open). */
+  private headOf(name: string): number | null {
+    const versioning = this.versioning;
+    const open = versioning.storeOf(name);
+    if (open !== undefined) return open.latest;
+    try {
+      const store = versioning.acquire(name);
+      try {
+        return store.latest;
+      } finally {
+        versioning.release(name);
+      }
+    } catch {
+      return null;
+    }
   }
 
   listBranches(): BranchRow[] {
