@@ -66,3 +66,21 @@ export function withLog(browser: LaunchedChromium | undefined, message: string):
   const log = browser?.log ?? [];
   return log.length ? `${message}\n--- browser log (last 30) ---\n${log.slice(-30).join('\n')}` : message;
 }
+
+/**
+ * Calls `window[api][method](...args)` in the page (a test page's API) and
+ * returns its JSON result; a failure carries the browser's log.
+ */
+export async function callPageApi<T>(page: Page, browser: LaunchedChromium | undefined, api: string, method: string, args: readonly unknown[]): Promise<T> {
+  try {
+    return (await page.evaluate(
+      ([g, m, a]) => {
+        const target = (window as unknown as Record<string, Record<string, (...x: unknown[]) => Promise<unknown>>>)[g];
+        return target[m](...a);
+      },
+      [api, method, args] as const,
+    )) as T;
+  } catch (e) {
+    throw new Error(withLog(browser, `${method} failed in the page: ${String(e)}`), { cause: e });
+  }
+}

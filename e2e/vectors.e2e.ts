@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { firstPage, launchChromium, type LaunchedChromium } from './chromium.js';
-import { DEMO_WEB, E2E_WEB, OUTPUT, TEST_TIMEOUT_MS, requireBuilt, watchdog, withLog } from './harness.js';
+import { DEMO_WEB, E2E_WEB, OUTPUT, TEST_TIMEOUT_MS, callPageApi, requireBuilt, watchdog, withLog } from './harness.js';
 import type { ErrorInfo } from './protocol.js';
 import { startStaticServer, type StaticServer } from './static-server.js';
 
@@ -76,18 +76,8 @@ after(async () => {
 });
 
 /** Calls `window.heliosVectors[method](...args)` in the page; failures carry the browser log. */
-async function call<T>(page: Page, method: Method, ...args: unknown[]): Promise<T> {
-  try {
-    return (await page.evaluate(
-      ([m, a]) => {
-        const api = (window as unknown as { heliosVectors: Record<string, (...x: unknown[]) => Promise<unknown>> }).heliosVectors;
-        return api[m as string](...(a as unknown[]));
-      },
-      [method, args] as const,
-    )) as T;
-  } catch (e) {
-    throw new Error(withLog(browser, `${method} failed in the page: ${String(e)}`), { cause: e });
-  }
+function call<T>(page: Page, method: Method, ...args: unknown[]): Promise<T> {
+  return callPageApi<T>(page, browser, 'heliosVectors', method, args);
 }
 
 async function openVectorsPage(page: Page): Promise<void> {

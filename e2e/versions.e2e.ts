@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { firstPage, launchChromium, type LaunchedChromium } from './chromium.js';
-import { E2E_WEB, TEST_TIMEOUT_MS, requireBuilt, watchdog, withLog } from './harness.js';
+import { E2E_WEB, TEST_TIMEOUT_MS, callPageApi, requireBuilt, watchdog } from './harness.js';
 import { startStaticServer, type StaticServer } from './static-server.js';
 
 interface WriteReport {
@@ -45,18 +45,8 @@ after(async () => {
   await server?.close();
 });
 
-async function call<T>(page: Page, method: 'write' | 'read', ...args: unknown[]): Promise<T> {
-  try {
-    return (await page.evaluate(
-      ([m, a]) => {
-        const api = (window as unknown as { heliosVersions: Record<string, (...x: unknown[]) => Promise<unknown>> }).heliosVersions;
-        return api[m as string](...(a as unknown[]));
-      },
-      [method, args] as const,
-    )) as T;
-  } catch (e) {
-    throw new Error(withLog(browser, `${method} failed in the page: ${String(e)}`), { cause: e });
-  }
+function call<T>(page: Page, method: 'write' | 'read', ...args: unknown[]): Promise<T> {
+  return callPageApi<T>(page, browser, 'heliosVersions', method, args);
 }
 
 const ready = (): boolean => (window as unknown as { heliosVersions?: { ready?: boolean } }).heliosVersions?.ready === true;

@@ -105,7 +105,7 @@ export class MvccBackend implements StorageBackend {
         this.releaseStore(key);
         throw e;
       }
-      const file = new MvccFile(this, store, key, branch, options.readonly || as?.version !== undefined);
+      const file = new MvccFile(this, store, entry.versioning, key, branch, options.readonly || as?.version !== undefined);
       if (as?.version !== undefined) file.pinned = as.version;
       return file;
     }
@@ -132,11 +132,6 @@ export class MvccBackend implements StorageBackend {
   /** The open store for `path`, if any connection has it open. */
   storeFor(path: string): PageStore | undefined {
     return this.stores.get(this.inner.canonical(path))?.store;
-  }
-
-  /** Time travel and branches of the open database at `path` (its store keyed by canonical path). */
-  versioningFor(path: string): Versioning | undefined {
-    return this.stores.get(this.inner.canonical(path))?.versioning;
   }
 
   /** Adds side files (a new branch's log) to what the medium prepared for the database at `path`. */
@@ -233,16 +228,13 @@ export class MvccFile implements SelfLockingFile {
   constructor(
     readonly backend: MvccBackend,
     public store: PageStore,
+    /** Time travel and branches of this file's database. */
+    readonly versioning: Versioning,
     private readonly key: string,
     /** The branch this connection reads and writes. */
     public branch: string,
     private readonly readonly: boolean,
   ) {}
-
-  /** Time travel and branches of this file's database. */
-  get versioning(): Versioning | undefined {
-    return this.backend.versioningFor(this.store.path);
-  }
 
   /** Whether SQLite holds any lock on this file (a statement or transaction is using it). */
   get locked(): boolean {
@@ -255,10 +247,8 @@ export class MvccFile implements SelfLockingFile {
    */
   switchBranch(branch: string): void {
     if (this.level !== NONE) throw new StorageError('io', 'cannot switch branches inside a transaction');
-    const versioning = this.backend.versioningFor(this.store.path);
-    if (versioning === undefined) throw new StorageError('io', 'the database is not open');
-    const store = versioning.acquire(branch);
-    versioning.release(this.branch);
+    const store = this.versioning.acquire(branch);
+    this.versioning.release(this.branch);
     this.store = store;
     this.branch = branch;
   }
@@ -436,7 +426,7 @@ export class MvccFile implements SelfLockingFile {
     if (this.closed) return;
     this.closed = true;
     if (this.level !== NONE) this.unlock(NONE);
-    this.backend.versioningFor(this.store.path)?.release(this.branch);
+    this.versioning.release(this.branch);
     this.backend.releaseStore(this.key);
   }
 }

@@ -318,8 +318,4 @@ export class Versioning {
       f.close();
     }
   }
-
-  close(): void {
-    for (const [name] of this.open) this.open.delete(name);
-  }
 }

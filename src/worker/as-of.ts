@@ -134,7 +134,7 @@ export function findAsOf(sql: string): AsOfRef[] {
   const toks = tokenize(sql);
   const refs: AsOfRef[] = [];
   const lower = (t: Token | undefined): string => (t !== undefined && t.kind === 'word' ? t.value.toLowerCase() : '');
-  for (let i = 1; i + 3 < toks.length + 1; i++) {
+  for (let i = 1; i + 3 <= toks.length; i++) {
     if (lower(toks[i]) !== 'as' || lower(toks[i + 1]) !== 'of') continue;
     const kindWord = lower(toks[i + 2]);
     // `x AS of` may just be an alias named "of".

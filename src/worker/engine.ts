@@ -521,9 +521,8 @@ export class Engine implements SessionHost {
   }
 
   /** Time travel and branches for a new session, turning the features on for the database as asked. */
-  private versionsFor(session: Session, file: MvccFile, options: OpenOptions): SessionVersions | null {
+  private versionsFor(session: Session, file: MvccFile, options: OpenOptions): SessionVersions {
     const versioning = file.versioning;
-    if (versioning === undefined) return null;
     const tt = options.timeTravel;
     if (tt) {
       const r = typeof tt === 'object' ? { seconds: tt.seconds ?? null, versions: tt.versions ?? null } : undefined;

@@ -9,7 +9,7 @@
  * the call that produced them.
  */
 import type { AggregateClass, Authorizer, Collation, ProgressHandler, ScalarFunction, WindowClass } from './callbacks.js';
-import type { Engine } from './engine.js';
+import type { Engine, OpenOptions } from './engine.js';
 import { StorageError } from '../vfs/backend.js';
 import { EngineError, notSupported } from './engine-error.js';
 import type { Opened, OpenRequest, Reply, SessionMethod, ShippedCallback, WorkerEvent } from './protocol.js';
@@ -185,15 +185,8 @@ export class Host {
   async open(database: string, request: OpenRequest, owner: string): Promise<Reply<Opened>> {
     try {
       const engine = await this.engineReady;
-      const options = {
-        uri: request.uri,
-        timeoutMs: request.timeoutMs,
-        cachedStatements: request.cachedStatements,
-        vectorSearch: request.vectorSearch,
-        timeTravel: request.timeTravel,
-        branching: request.branching,
-        branch: request.branch,
-      };
+      // The request's fields are the engine's open options (structured-cloned, so nothing else is in it).
+      const options: OpenOptions = request;
       let session: Session;
       for (let waited = 0; ; waited += HANDLE_RETRY_MS) {
         try {

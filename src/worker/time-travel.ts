@@ -9,7 +9,7 @@
  *   branch's store and SQLite drops its page cache and schema), delete, diff
  *   and merge (branch-merge.ts).
  */
-import { MAIN_BRANCH, type BranchRecord, type Retention } from '../mvcc/versioning.js';
+import { MAIN_BRANCH, type BranchRecord, type Retention, type Versioning } from '../mvcc/versioning.js';
 import { newTxnId } from '../mvcc/commit-log.js';
 import type { MvccFile } from '../mvcc/mvcc-backend.js';
 import type { PageStore } from '../mvcc/page-store.js';
@@ -109,11 +109,11 @@ export class SessionVersions {
 
   /** Time travel is usable on this connection: asked for, or on for the database (then it costs nothing more). */
   get timeTravel(): boolean {
-    return this.askedTimeTravel || this.file.versioning?.timeTravel != null;
+    return this.askedTimeTravel || this.file.versioning.timeTravel !== null;
   }
 
   get branching(): boolean {
-    return this.askedBranching || this.file.versioning?.branching === true;
+    return this.askedBranching || this.file.versioning.branching;
   }
 
   private get db(): Ptr {
@@ -129,10 +129,8 @@ export class SessionVersions {
     return this.file.branch;
   }
 
-  private get versioning() {
-    const v = this.file.versioning;
-    if (v === undefined) throw opError('the database is not open');
-    return v;
+  private get versioning(): Versioning {
+    return this.file.versioning;
   }
 
   private needTimeTravel(): void {
